@@ -1,0 +1,103 @@
+/**
+ * A byte window over one reusable `Uint8Array`, after nginx's `ngx_buf_t`.
+ *
+ * Bytes `[start, end)` hold data not yet consumed; `[end, capacity)` is free
+ * space for the next read. Reading into the buffer never allocates: `compact()`
+ * moves the unread tail to the front when the free space runs out.
+ *
+ * @module
+ */
+
+/** Default capacity of a read buffer: 64 KiB. */
+export const DEFAULT_BUFFER_SIZE = 64 * 1024;
+
+/**
+ * A window (start/end) over one `Uint8Array`.
+ *
+ * @example
+ * ```ts
+ * import { ByteBuffer } from "./buffer.ts";
+ * const b = new ByteBuffer(16);
+ * b.free().set([1, 2, 3]);
+ * b.commit(3);
+ * b.consume(1);
+ * console.log(b.length); // 2
+ * ```
+ */
+export class ByteBuffer {
+  /** The backing store. Replaced only by {@linkcode ByteBuffer.ensure}. */
+  bytes: Uint8Array;
+  /** Offset of the first unread byte. */
+  start = 0;
+  /** Offset one past the last unread byte. */
+  end = 0;
+
+  /** Creates a buffer with the given capacity (default 64 KiB). */
+  constructor(capacity: number = DEFAULT_BUFFER_SIZE) {
+    this.bytes = new Uint8Array(capacity);
+  }
+
+  /** Number of unread bytes. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Total capacity of the backing store. */
+  get capacity(): number {
+    return this.bytes.length;
+  }
+
+  /** A view of the unread bytes (no copy). */
+  data(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end);
+  }
+
+  /**
+   * A view of the free space after the unread bytes, compacting first when
+   * the tail is full and there is room at the front.
+   */
+  free(): Uint8Array {
+    if (this.end === this.bytes.length && this.start > 0) this.compact();
+    return this.bytes.subarray(this.end);
+  }
+
+  /** Marks `n` bytes of the free space as written (after a read into {@linkcode free}). */
+  commit(n: number): void {
+    if (n < 0 || this.end + n > this.bytes.length) {
+      throw new RangeError(`Cannot commit ${n} bytes: only ${this.bytes.length - this.end} free`);
+    }
+    this.end += n;
+  }
+
+  /** Marks `n` unread bytes as consumed. */
+  consume(n: number): void {
+    if (n < 0 || n > this.length) {
+      throw new RangeError(`Cannot consume ${n} bytes: only ${this.length} unread`);
+    }
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+
+  /** Moves the unread bytes to the front of the backing store. */
+  compact(): void {
+    if (this.start === 0) return;
+    this.bytes.copyWithin(0, this.start, this.end);
+    this.end -= this.start;
+    this.start = 0;
+  }
+
+  /** Grows the backing store so that it can hold at least `capacity` bytes. */
+  ensure(capacity: number): void {
+    if (capacity <= this.bytes.length) return;
+    const next = new Uint8Array(capacity);
+    next.set(this.data());
+    this.end = this.length;
+    this.start = 0;
+    this.bytes = next;
+  }
+
+  /** Forgets all unread bytes. */
+  clear(): void {
+    this.start = this.end = 0;
+  }
+}

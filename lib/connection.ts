@@ -1,0 +1,351 @@
+/**
+ * One client connection: runs its exchanges one after another through the
+ * state machine (READ_REQUEST -> SEND_REQUEST -> READ_RESPONSE ->
+ * SEND_RESPONSE, or TUNNEL), keeps leftover bytes between them so pipelined
+ * requests work, and turns every failure into a response or a clean close.
+ *
+ * @module
+ */
+
+import { ByteBuffer } from "./buffer.ts";
+import type { Config } from "./config.ts";
+import { ProxyError } from "./errors.ts";
+import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
+import { ChunkedDecoder } from "./http1/chunked.ts";
+import { type BodyFraming, NO_BODY, requestFraming, responseFraming } from "./http1/framing.ts";
+import {
+  clientWantsKeepAlive,
+  interimHead,
+  planResponse,
+  upstreamRequestHead,
+} from "./http1/forward.ts";
+import {
+  type RequestHead,
+  RequestParser,
+  type ResponseHead,
+  ResponseParser,
+} from "./http1/parse.ts";
+import { parseAbsoluteTarget, parseAuthorityTarget, type Target } from "./http1/target.ts";
+import { logAccess, logger } from "./log.ts";
+import { fill, relayChunked, relayLength, relayUntilClose, send, tunnel } from "./relay.ts";
+import { CONNECT_ESTABLISHED, errorResponse } from "./responses.ts";
+import { State } from "./state.ts";
+import { dial } from "./upstream/dial.ts";
+
+const log = logger("connection");
+
+/** What a connection shares with its server. */
+export interface ConnectionContext {
+  /** The configuration in force. */
+  readonly config: Config;
+  /** Set when the server drains: finish the exchange in flight, then close. */
+  draining: boolean;
+  /** Opens an upstream connection (replaceable in tests). */
+  dial(target: Target, timeoutMs: number): Promise<Duplex>;
+}
+
+/** The default way to reach an origin. */
+export function dialTarget(target: Target, timeoutMs: number): Promise<Duplex> {
+  return dial(target.host, target.port, { timeoutMs });
+}
+
+function asProxyError(err: unknown): ProxyError {
+  if (err instanceof ProxyError) return err;
+  return new ProxyError(
+    502,
+    "upstream-error",
+    `Unexpected failure: ${(err as Error)?.message ?? err}`,
+    { cause: err },
+  );
+}
+
+/**
+ * Serves one client connection until it closes.
+ *
+ * @example
+ * ```ts ignore
+ * import { Connection, dialTarget } from "./connection.ts";
+ * const conn = await listener.accept();
+ * await new Connection(conn, "127.0.0.1:5000", { config, draining: false, dial: dialTarget }).run();
+ * ```
+ */
+export class Connection {
+  readonly #client: Endpoint;
+  readonly #peer: string;
+  readonly #ctx: ConnectionContext;
+  readonly #requests = new RequestParser();
+  readonly #responses = new ResponseParser();
+  readonly #requestChunks = new ChunkedDecoder();
+  readonly #responseChunks = new ChunkedDecoder({}, true);
+  readonly #serverBuf = new ByteBuffer();
+  #seq = 0;
+  #idle = true;
+  #current: Exchange | null = null;
+
+  /** Wraps an accepted socket; `peer` is the client's address for logs. */
+  constructor(conn: Duplex, peer: string, ctx: ConnectionContext) {
+    this.#client = new Endpoint(conn, new ByteBuffer(), "client");
+    this.#peer = peer;
+    this.#ctx = ctx;
+  }
+
+  /** Whether the connection is waiting for the first byte of a request. */
+  get idle(): boolean {
+    return this.#idle;
+  }
+
+  /** Closes the connection if it is between requests (used when draining). */
+  closeIfIdle(): void {
+    if (this.#idle) this.#client.close();
+  }
+
+  /** Closes both sockets of the exchange in flight, at once. */
+  abort(): void {
+    this.#current?.server?.close();
+    this.#client.close();
+  }
+
+  /** Runs exchanges until the connection closes. Never rejects. */
+  async run(): Promise<void> {
+    try {
+      for (;;) {
+        const ex = new Exchange(++this.#seq);
+        ex.client = this.#client;
+        this.#current = ex;
+        const keep = await this.#run(ex);
+        if (!keep || this.#ctx.draining || this.#client.closed) break;
+      }
+    } catch (err) {
+      log.error("Unexpected error on connection from {peer}: {error}", {
+        peer: this.#peer,
+        error: String(err),
+      });
+    } finally {
+      this.#current = null;
+      this.#client.close();
+    }
+  }
+
+  /** One exchange with its error handling and access log; returns whether to go on. */
+  async #run(ex: Exchange): Promise<boolean> {
+    let keep = false;
+    try {
+      keep = await this.#exchange(ex);
+    } catch (err) {
+      const e = asProxyError(err);
+      ex.reason ??= e.reason;
+      log.debug("Exchange {seq} from {peer} failed in {state}: {error}", {
+        seq: ex.seq,
+        peer: this.#peer,
+        state: ex.state,
+        error: e.message,
+      });
+      await this.#fail(ex, e);
+    } finally {
+      ex.server?.close();
+      this.#serverBuf.clear();
+    }
+    if (ex.clientRead > 0 || ex.status > 0) logAccess(this.#peer, ex);
+    return keep;
+  }
+
+  /** Answers `e` when no response head went out yet, then closes. */
+  async #fail(ex: Exchange, e: ProxyError): Promise<void> {
+    const canAnswer = !ex.responseStarted && !this.#client.closed && e.reason !== "client-closed" &&
+      ex.state !== State.TUNNEL && ex.state !== State.CLOSED && ex.state !== State.SEND_RESPONSE &&
+      (ex.state !== State.READ_REQUEST || ex.clientRead > 0);
+    if (canAnswer) {
+      const early = ex.state === State.READ_REQUEST ||
+        (ex.state === State.SEND_REQUEST && e.status < 500);
+      ex.transition(early ? "reject" : "fail");
+      ex.status = e.status;
+      try {
+        await send(this.#client, errorResponse(e, this.#ctx.config.viaName), ex);
+      } catch {
+        // the client left; nothing more to tell it
+      }
+    }
+    if (ex.state !== State.CLOSED) ex.transition("close");
+  }
+
+  async #readRequest(ex: Exchange): Promise<RequestHead | null> {
+    const client = this.#client;
+    const parser = this.#requests;
+    parser.reset();
+    for (;;) {
+      if (client.buf.length > 0) {
+        const parsed = parser.parse(client.buf.data());
+        if (parsed) {
+          client.buf.consume(parsed.consumed);
+          return parsed.head;
+        }
+      }
+      this.#idle = client.buf.length === 0;
+      if (this.#idle && this.#ctx.draining) return null;
+      let n: number;
+      try {
+        n = await fill(client, ex);
+      } catch (err) {
+        if (this.#idle) return null; // closed between requests: routine
+        throw err;
+      } finally {
+        this.#idle = false;
+      }
+      if (n === 0) {
+        if (client.buf.length === 0) return null;
+        throw new ProxyError(
+          400,
+          "client-closed",
+          "Client closed the connection in the middle of a request head",
+        );
+      }
+    }
+  }
+
+  async #exchange(ex: Exchange): Promise<boolean> {
+    const cfg = this.#ctx.config;
+    const client = this.#client;
+
+    // READ_REQUEST
+    const req = await this.#readRequest(ex);
+    if (req === null) {
+      ex.transition("close");
+      return false;
+    }
+    ex.method = req.method;
+    ex.target = req.target;
+    const isConnect = req.method === "CONNECT";
+    const target = isConnect ? parseAuthorityTarget(req.target) : parseAbsoluteTarget(req.target);
+    const framing: BodyFraming = isConnect ? NO_BODY : requestFraming(req);
+    if (isConnect && cfg.connectPorts !== null && !cfg.connectPorts.has(target.port)) {
+      throw new ProxyError(
+        403,
+        "connect-port-denied",
+        `CONNECT to port ${target.port} is not allowed; start sluice with --connect-ports ${target.port} (or "*") to allow it`,
+      );
+    }
+    const keepAlive = clientWantsKeepAlive(req) && !this.#ctx.draining;
+    ex.transition("head");
+
+    // SEND_REQUEST
+    const server = new Endpoint(
+      await this.#ctx.dial(target, cfg.connectTimeoutMs),
+      this.#serverBuf,
+      "upstream",
+    );
+    ex.server = server;
+    if (isConnect) {
+      ex.transition("tunnel");
+      ex.status = 200;
+      ex.responseStarted = true;
+      await send(client, CONNECT_ESTABLISHED, ex);
+      await tunnel(client, server, ex);
+      ex.transition("close");
+      return false;
+    }
+    await send(server, upstreamRequestHead(req, target, cfg.viaName), ex);
+    let bodyDone = framing.kind === "none";
+    let bodyError: ProxyError | null = null;
+    const pump = bodyDone ? null : this.#sendBody(server, framing, ex).then(
+      () => {
+        bodyDone = true;
+      },
+      (err) => {
+        bodyError = asProxyError(err);
+        if (bodyError.reason === "client-closed") server.close();
+      },
+    );
+    ex.transition("sent");
+
+    // READ_RESPONSE
+    let res: ResponseHead;
+    try {
+      res = await this.#readResponse(req, ex);
+    } catch (err) {
+      await pump;
+      throw bodyError ?? err;
+    }
+    const resFraming = responseFraming(req.method, res);
+    ex.transition("head");
+
+    // SEND_RESPONSE
+    const plan = planResponse(req, res, resFraming, keepAlive, cfg.viaName);
+    ex.status = res.status;
+    ex.responseStarted = true;
+    await send(client, plan.head, ex);
+    switch (plan.mode) {
+      case "none":
+        break;
+      case "length":
+        await relayLength(server, client, (resFraming as { length: number }).length, ex);
+        break;
+      case "chunked":
+      case "dechunk":
+        await relayChunked(server, client, this.#responseChunks, plan.mode === "dechunk", ex);
+        break;
+      case "raw":
+      case "rechunk":
+        await relayUntilClose(server, client, plan.mode === "rechunk", ex);
+        break;
+    }
+    let keep = plan.keepAlive;
+    if (pump) {
+      if (!bodyDone) {
+        // The origin answered before the request body was all sent: the rest
+        // of the body cannot be told apart from a next request, so close.
+        keep = false;
+        server.close();
+        client.close();
+      }
+      await pump;
+      if (bodyError) keep = false;
+    }
+    ex.transition(keep ? "keepalive" : "close");
+    return keep;
+  }
+
+  async #sendBody(server: Endpoint, framing: BodyFraming, ex: Exchange): Promise<void> {
+    if (framing.kind === "length") await relayLength(this.#client, server, framing.length, ex);
+    else if (framing.kind === "chunked") {
+      await relayChunked(this.#client, server, this.#requestChunks, false, ex);
+    }
+  }
+
+  async #readResponse(req: RequestHead, ex: Exchange): Promise<ResponseHead> {
+    const server = ex.server!;
+    const parser = this.#responses;
+    for (;;) {
+      parser.reset();
+      let head: ResponseHead | null = null;
+      while (head === null) {
+        if (server.buf.length > 0) {
+          const parsed = parser.parse(server.buf.data());
+          if (parsed) {
+            server.buf.consume(parsed.consumed);
+            head = parsed.head;
+            break;
+          }
+        }
+        if ((await fill(server, ex)) === 0) {
+          throw new ProxyError(
+            502,
+            "upstream-closed",
+            server.buf.length === 0 && ex.serverRead === 0
+              ? "Upstream closed the connection without sending a response"
+              : "Upstream closed the connection in the middle of the response head",
+          );
+        }
+      }
+      if (head.status >= 200) return head;
+      if (head.status === 101) {
+        throw new ProxyError(
+          502,
+          "upstream-bad-response",
+          "Upstream switched protocols, which sluice does not relay",
+        );
+      }
+      if (req.minor === 1) await send(this.#client, interimHead(head), ex);
+      ex.transition("interim");
+    }
+  }
+}

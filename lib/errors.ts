@@ -1,0 +1,75 @@
+/**
+ * Typed errors and the reason codes that travel with them into responses
+ * (`X-Sluice-Reason`) and access-log lines.
+ *
+ * @module
+ */
+
+/** Machine-readable reason codes. */
+export type Reason =
+  | "bad-request"
+  | "bad-request-line"
+  | "bad-header"
+  | "bad-framing"
+  | "bad-chunk"
+  | "bad-target"
+  | "origin-form"
+  | "uri-too-long"
+  | "head-too-large"
+  | "too-many-headers"
+  | "unsupported-version"
+  | "unsupported-transfer-coding"
+  | "connect-port-denied"
+  | "permission-denied"
+  | "dns-failure"
+  | "upstream-refused"
+  | "upstream-unreachable"
+  | "upstream-connect-timeout"
+  | "upstream-closed"
+  | "upstream-bad-response"
+  | "client-closed"
+  | "client-error"
+  | "upstream-error";
+
+/**
+ * An error the proxy answers with an HTTP status (when no response head was
+ * sent yet) and logs with its reason code.
+ *
+ * @example
+ * ```ts
+ * import { ProxyError } from "./errors.ts";
+ * throw new ProxyError(502, "upstream-refused", "Cannot connect to example.com:80: refused");
+ * ```
+ */
+export class ProxyError extends Error {
+  /** HTTP status to answer with. */
+  readonly status: number;
+  /** Reason code for the response header and the access log. */
+  readonly reason: Reason;
+
+  /** Creates an error with a status, a reason code and a human message. */
+  constructor(status: number, reason: Reason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ProxyError";
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A message that cannot be parsed. `status` is the answer for a request; when
+ * the bad message came from an origin the proxy answers 502 instead.
+ *
+ * @example
+ * ```ts
+ * import { ParseError } from "./errors.ts";
+ * throw new ParseError(400, "bad-request-line", "Cannot parse request line: missing HTTP version");
+ * ```
+ */
+export class ParseError extends ProxyError {
+  /** Creates a parse error. */
+  constructor(status: number, reason: Reason, message: string) {
+    super(status, reason, message);
+    this.name = "ParseError";
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * What the proxy sends on each hop, decided from the parsed heads alone: the
+ * upstream request head, and the client response head with the way its body
+ * is framed and whether the client connection stays open.
+ *
+ * @module
+ */
+
+import { appendVia, HeaderList, stripHopByHop } from "./headers.ts";
+import type { BodyFraming } from "./framing.ts";
+import type { RequestHead, ResponseHead } from "./parse.ts";
+import type { Target } from "./target.ts";
+
+/** Encodes a head string as ISO-8859-1 bytes (the inverse of `latin1`). */
+export function encodeLatin1(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** Whether the client asked for a persistent connection (RFC 9112 section 9.3). */
+export function clientWantsKeepAlive(req: RequestHead): boolean {
+  const tokens = [...req.headers.tokens("connection"), ...req.headers.tokens("proxy-connection")];
+  if (tokens.includes("close")) return false;
+  return req.minor === 1 || tokens.includes("keep-alive");
+}
+
+/**
+ * The request head to send upstream: origin-form target, `Host` from the URL
+ * first, hop-by-hop fields removed, `Via` added, other fields in order.
+ *
+ * @example
+ * ```ts
+ * import { upstreamRequestHead } from "./forward.ts";
+ * import { RequestParser } from "./parse.ts";
+ * import { parseAbsoluteTarget } from "./target.ts";
+ * const req = new RequestParser().parse(new TextEncoder().encode("GET http://a:81/x HTTP/1.1\r\n\r\n"))!.head;
+ * upstreamRequestHead(req, parseAbsoluteTarget(req.target), "sluice");
+ * // "GET /x HTTP/1.1\r\nHost: a:81\r\nVia: 1.1 sluice\r\nConnection: close\r\n\r\n"
+ * ```
+ */
+export function upstreamRequestHead(req: RequestHead, target: Target, viaName: string): Uint8Array {
+  const h = req.headers;
+  stripHopByHop(h);
+  h.delete("host");
+  appendVia(h, req.minor, viaName);
+  const out: string[] = [
+    req.method,
+    " ",
+    target.path,
+    " HTTP/1.1\r\nHost: ",
+    target.authority,
+    "\r\n",
+  ];
+  h.serializeInto(out);
+  out.push("Connection: close\r\n\r\n");
+  return encodeLatin1(out.join(""));
+}
+
+/** How the response body travels to the client. */
+export type BodyMode =
+  | "none" // no body
+  | "length" // Content-Length bytes, copied
+  | "chunked" // chunked, copied as is (framing checked on the way)
+  | "dechunk" // chunked from the origin, plain to an HTTP/1.0 client, then close
+  | "raw" // read until the origin closes, copied, then close
+  | "rechunk"; // read until the origin closes, sent chunked to an HTTP/1.1 client
+
+/** The client side of a response. */
+export interface ResponsePlan {
+  /** Serialized response head. */
+  head: Uint8Array;
+  /** How the body is relayed. */
+  mode: BodyMode;
+  /** Whether the client connection may carry another request afterwards. */
+  keepAlive: boolean;
+}
+
+/**
+ * Plans the response to the client. `keepAlive` is what the client and the
+ * proxy want; the plan turns it off when the body can only end with a close.
+ *
+ * @example
+ * ```ts
+ * import { planResponse } from "./forward.ts";
+ * import { RequestParser, ResponseParser } from "./parse.ts";
+ * const enc = new TextEncoder();
+ * const req = new RequestParser().parse(enc.encode("GET http://a/ HTTP/1.0\r\n\r\n"))!.head;
+ * const res = new ResponseParser().parse(enc.encode("HTTP/1.1 200 OK\r\n\r\n"))!.head;
+ * console.log(planResponse(req, res, { kind: "close" }, false, "sluice").mode); // "raw"
+ * ```
+ */
+export function planResponse(
+  req: RequestHead,
+  res: ResponseHead,
+  framing: BodyFraming,
+  keepAlive: boolean,
+  viaName: string,
+): ResponsePlan {
+  const h = res.headers;
+  stripHopByHop(h);
+  let mode: BodyMode;
+  switch (framing.kind) {
+    case "none":
+      mode = "none";
+      break;
+    case "length":
+      mode = "length";
+      break;
+    case "chunked":
+      if (req.minor === 1) mode = "chunked";
+      else {
+        mode = "dechunk";
+        h.delete("transfer-encoding");
+        keepAlive = false;
+      }
+      break;
+    case "close":
+      if (keepAlive && req.minor === 1) {
+        mode = "rechunk";
+        const codings = h.getAll("transfer-encoding");
+        h.set("Transfer-Encoding", [...codings, "chunked"].join(", "));
+      } else {
+        mode = "raw";
+        keepAlive = false;
+      }
+      break;
+  }
+  appendVia(h, res.minor, viaName);
+  if (!keepAlive) h.append("Connection", "close");
+  else if (req.minor === 0) h.append("Connection", "keep-alive");
+  const out: string[] = ["HTTP/1.1 ", String(res.status), " ", res.reason, "\r\n"];
+  h.serializeInto(out);
+  out.push("\r\n");
+  return { head: encodeLatin1(out.join("")), mode, keepAlive };
+}
+
+/** An interim (1xx) response head as relayed to an HTTP/1.1 client. */
+export function interimHead(res: ResponseHead): Uint8Array {
+  const h: HeaderList = res.headers;
+  stripHopByHop(h);
+  const out: string[] = ["HTTP/1.1 ", String(res.status), " ", res.reason, "\r\n"];
+  h.serializeInto(out);
+  out.push("\r\n");
+  return encodeLatin1(out.join(""));
+}

@@ -1,0 +1,384 @@
+/**
+ * Incremental, sans-io parser for HTTP/1.x request and response heads, after
+ * picohttpparser: feed it the bytes received so far (always from the start of
+ * the head) and it answers `null` (incomplete), a head with the number of
+ * bytes it consumed, or throws a {@linkcode ParseError} with a reason.
+ *
+ * Each byte is looked at once while searching for line ends: the offsets of
+ * the lines found are kept between calls, and the head is decoded from them
+ * once the blank line arrives. The caller chooses the limits.
+ *
+ * @module
+ */
+
+import { ParseError } from "../errors.ts";
+import { HeaderList } from "./headers.ts";
+
+/** Size limits for one head. */
+export interface HeadLimits {
+  /** Longest request line or status line, in bytes (default 8 KiB). */
+  maxLine: number;
+  /** Longest head including the blank line, in bytes (default 64 KiB). */
+  maxHead: number;
+  /** Most header fields (default 100). */
+  maxHeaders: number;
+}
+
+/** The default limits: 8 KiB line, 64 KiB head, 100 fields. */
+export const DEFAULT_LIMITS: Readonly<HeadLimits> = Object.freeze({
+  maxLine: 8 * 1024,
+  maxHead: 64 * 1024,
+  maxHeaders: 100,
+});
+
+/** A parsed request head. */
+export interface RequestHead {
+  /** The method token, as received (case-sensitive). */
+  method: string;
+  /** The request target, as received. */
+  target: string;
+  /** HTTP minor version: 0 or 1. */
+  minor: number;
+  /** The header fields, in order. */
+  headers: HeaderList;
+}
+
+/** A parsed response head. */
+export interface ResponseHead {
+  /** HTTP minor version: 0 or 1. */
+  minor: number;
+  /** Three-digit status code. */
+  status: number;
+  /** Reason phrase (may be empty). */
+  reason: string;
+  /** The header fields, in order. */
+  headers: HeaderList;
+}
+
+/** A complete head and how many bytes of input it took. */
+export interface Parsed<T> {
+  /** The head. */
+  head: T;
+  /** Bytes consumed, blank line included. */
+  consumed: number;
+}
+
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
+
+/** tchar (RFC 9110 section 5.6.2). */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
+for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
+
+/** Decodes bytes as ISO-8859-1 (every byte one code unit; reversible). */
+export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i += 8192) {
+    s += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[],
+    );
+  }
+  return s;
+}
+
+/** Shared line scanning for both kinds of head. */
+abstract class HeadParser<T> {
+  readonly #limits: HeadLimits;
+  /** Next byte to look at. */
+  #pos = 0;
+  /** Start of the line being scanned. */
+  #lineStart = 0;
+  /** Pairs of [start, end) offsets of the lines found, CRLF excluded. */
+  #lines: number[] = [];
+
+  /** Creates a parser with the given limits. */
+  constructor(limits: Partial<HeadLimits> = {}) {
+    this.#limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<HeadLimits> {
+    return this.#limits;
+  }
+
+  /** Forgets a partial head; call before parsing the next message. */
+  reset(): void {
+    this.#pos = 0;
+    this.#lineStart = 0;
+    this.#lines.length = 0;
+  }
+
+  /**
+   * Parses `bytes`, which must start at the first byte of the head and extend
+   * the bytes given in the previous call. Returns `null` while incomplete.
+   */
+  parse(bytes: Uint8Array): Parsed<T> | null {
+    const lim = this.#limits;
+    const lines = this.#lines;
+    const n = bytes.length;
+    let i = this.#pos;
+    while (i < n) {
+      const lf = bytes.indexOf(LF, i);
+      if (lf < 0) {
+        i = n;
+        break;
+      }
+      let end = lf;
+      if (end > this.#lineStart && bytes[end - 1] === CR) end--;
+      if (end === this.#lineStart) {
+        if (lines.length === 0) {
+          if (!this.allowLeadingBlankLines()) {
+            throw this.error(400, "bad-request-line", "empty start line");
+          }
+          this.#lineStart = lf + 1;
+          i = lf + 1;
+          continue;
+        }
+        const consumed = lf + 1;
+        if (consumed > lim.maxHead) throw this.tooLarge();
+        const head = this.build(bytes, lines);
+        this.reset();
+        return { head, consumed };
+      }
+      if (lines.length === 0 && end - this.#lineStart > lim.maxLine) throw this.lineTooLong();
+      lines.push(this.#lineStart, end);
+      if (lines.length / 2 - 1 > lim.maxHeaders) {
+        throw new ParseError(
+          431,
+          "too-many-headers",
+          `Cannot parse head: more than ${lim.maxHeaders} header fields`,
+        );
+      }
+      this.#lineStart = lf + 1;
+      i = lf + 1;
+    }
+    this.#pos = n;
+    if (lines.length === 0 && n - this.#lineStart > lim.maxLine) throw this.lineTooLong();
+    if (n >= lim.maxHead) throw this.tooLarge();
+    return null;
+  }
+
+  /** Whether empty lines before the start line are skipped (requests: yes). */
+  protected abstract allowLeadingBlankLines(): boolean;
+  /** Builds the head from its lines. */
+  protected abstract build(bytes: Uint8Array, lines: number[]): T;
+  /** The error for an over-long start line. */
+  protected abstract lineTooLong(): ParseError;
+  /** Creates a parse error in this parser's words. */
+  protected abstract error(
+    status: number,
+    reason: "bad-request-line" | "bad-header",
+    what: string,
+  ): ParseError;
+
+  #tooLargeError(): ParseError {
+    return new ParseError(
+      431,
+      "head-too-large",
+      `Cannot parse head: larger than ${this.#limits.maxHead} bytes`,
+    );
+  }
+
+  /** The error for an over-long head. */
+  protected tooLarge(): ParseError {
+    return this.#tooLargeError();
+  }
+
+  /** Parses header lines `lines[2..]` into a list. */
+  protected fields(bytes: Uint8Array, lines: number[]): HeaderList {
+    const headers = new HeaderList();
+    for (let k = 2; k < lines.length; k += 2) {
+      const start = lines[k];
+      const end = lines[k + 1];
+      let c = bytes[start];
+      if (c === SP || c === HTAB) {
+        throw this.error(400, "bad-header", "obsolete line folding is not accepted");
+      }
+      let j = start;
+      while (j < end && TCHAR[bytes[j]] === 1) j++;
+      if (j === end) throw this.error(400, "bad-header", "header field without a colon");
+      if (bytes[j] !== COLON) {
+        c = bytes[j];
+        if (c === SP || c === HTAB) {
+          throw this.error(400, "bad-header", "whitespace before the colon");
+        }
+        throw this.error(400, "bad-header", "invalid character in a field name");
+      }
+      if (j === start) throw this.error(400, "bad-header", "empty field name");
+      const name = latin1(bytes, start, j);
+      let vs = j + 1;
+      let ve = end;
+      while (vs < ve && (bytes[vs] === SP || bytes[vs] === HTAB)) vs++;
+      while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HTAB)) ve--;
+      for (let x = vs; x < ve; x++) {
+        c = bytes[x];
+        if ((c < 32 && c !== HTAB) || c === 127) {
+          throw this.error(
+            400,
+            "bad-header",
+            c === CR ? "bare CR in a field value" : "control character in a field value",
+          );
+        }
+      }
+      headers.append(name, latin1(bytes, vs, ve));
+    }
+    return headers;
+  }
+}
+
+/** Parses `HTTP/1.x` at `i`; returns the minor version or -1 when it is not HTTP/1.0 or 1.1. */
+function httpVersion(bytes: Uint8Array, i: number, end: number): number {
+  if (end - i !== 8) return -2;
+  if (
+    bytes[i] !== 72 || bytes[i + 1] !== 84 || bytes[i + 2] !== 84 || bytes[i + 3] !== 80 ||
+    bytes[i + 4] !== 47 || bytes[i + 6] !== 46
+  ) return -2;
+  const major = bytes[i + 5] - 48;
+  const minor = bytes[i + 7] - 48;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) return -2;
+  if (major !== 1 || minor > 1) return -1;
+  return minor;
+}
+
+/**
+ * Parses request heads.
+ *
+ * @example
+ * ```ts
+ * import { RequestParser } from "./parse.ts";
+ * const p = new RequestParser();
+ * const r = p.parse(new TextEncoder().encode("GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+ * console.log(r?.head.method, r?.consumed); // GET 41
+ * ```
+ */
+export class RequestParser extends HeadParser<RequestHead> {
+  protected allowLeadingBlankLines(): boolean {
+    return true;
+  }
+
+  protected lineTooLong(): ParseError {
+    return new ParseError(
+      414,
+      "uri-too-long",
+      `Cannot parse request line: longer than ${this.limits.maxLine} bytes`,
+    );
+  }
+
+  protected error(
+    status: number,
+    reason: "bad-request-line" | "bad-header",
+    what: string,
+  ): ParseError {
+    const where = reason === "bad-header" ? "request header" : "request line";
+    return new ParseError(status, reason, `Cannot parse ${where}: ${what}`);
+  }
+
+  protected build(bytes: Uint8Array, lines: number[]): RequestHead {
+    const start = lines[0];
+    const end = lines[1];
+    let i = start;
+    while (i < end && TCHAR[bytes[i]] === 1) i++;
+    if (i === start) throw this.error(400, "bad-request-line", "missing method");
+    if (i === end || bytes[i] !== SP) {
+      throw this.error(400, "bad-request-line", "invalid character in method");
+    }
+    const method = latin1(bytes, start, i);
+    const ts = ++i;
+    while (i < end && bytes[i] > SP && bytes[i] !== 127) i++;
+    if (i === ts) throw this.error(400, "bad-request-line", "missing request target");
+    if (i === end) throw this.error(400, "bad-request-line", "missing HTTP version");
+    if (bytes[i] !== SP) {
+      throw this.error(400, "bad-request-line", "invalid character in request target");
+    }
+    const target = latin1(bytes, ts, i);
+    const minor = httpVersion(bytes, i + 1, end);
+    if (minor === -1) {
+      throw new ParseError(
+        505,
+        "unsupported-version",
+        "Cannot parse request line: only HTTP/1.0 and HTTP/1.1 are supported",
+      );
+    }
+    if (minor < 0) throw this.error(400, "bad-request-line", "malformed HTTP version");
+    return { method, target, minor, headers: this.fields(bytes, lines) };
+  }
+}
+
+/**
+ * Parses response heads. Errors carry status 502: the origin sent them.
+ *
+ * @example
+ * ```ts
+ * import { ResponseParser } from "./parse.ts";
+ * const p = new ResponseParser();
+ * const r = p.parse(new TextEncoder().encode("HTTP/1.1 204 No Content\r\n\r\n"));
+ * console.log(r?.head.status); // 204
+ * ```
+ */
+export class ResponseParser extends HeadParser<ResponseHead> {
+  protected allowLeadingBlankLines(): boolean {
+    return false;
+  }
+
+  protected override tooLarge(): ParseError {
+    return new ParseError(
+      502,
+      "upstream-bad-response",
+      `Cannot parse response head: larger than ${this.limits.maxHead} bytes`,
+    );
+  }
+
+  protected lineTooLong(): ParseError {
+    return new ParseError(
+      502,
+      "upstream-bad-response",
+      `Cannot parse status line: longer than ${this.limits.maxLine} bytes`,
+    );
+  }
+
+  protected error(
+    _status: number,
+    reason: "bad-request-line" | "bad-header",
+    what: string,
+  ): ParseError {
+    const where = reason === "bad-header" ? "response header" : "status line";
+    return new ParseError(502, "upstream-bad-response", `Cannot parse ${where}: ${what}`);
+  }
+
+  protected build(bytes: Uint8Array, lines: number[]): ResponseHead {
+    const start = lines[0];
+    const end = lines[1];
+    const minor = httpVersion(bytes, start, Math.min(end, start + 8));
+    if (minor < 0) throw this.error(502, "bad-request-line", "not an HTTP/1.x response");
+    let i = start + 8;
+    if (end - i < 4 || bytes[i] !== SP) {
+      throw this.error(502, "bad-request-line", "missing status code");
+    }
+    let status = 0;
+    for (let k = 1; k <= 3; k++) {
+      const d = bytes[i + k] - 48;
+      if (d < 0 || d > 9) throw this.error(502, "bad-request-line", "malformed status code");
+      status = status * 10 + d;
+    }
+    i += 4;
+    if (status < 100) throw this.error(502, "bad-request-line", "malformed status code");
+    if (i < end && bytes[i] !== SP) {
+      throw this.error(502, "bad-request-line", "malformed status code");
+    }
+    for (let x = i; x < end; x++) {
+      const c = bytes[x];
+      if ((c < 32 && c !== HTAB) || c === 127) {
+        throw this.error(502, "bad-request-line", "control character in reason phrase");
+      }
+    }
+    const reason = i < end ? latin1(bytes, i + 1, end) : "";
+    return { minor, status, reason, headers: this.fields(bytes, lines) };
+  }
+}

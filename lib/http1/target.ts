@@ -1,0 +1,120 @@
+/**
+ * Request targets (RFC 9112 section 3.2): absolute-form for plain requests,
+ * authority-form for CONNECT; host, port and IPv6 brackets.
+ *
+ * @module
+ */
+
+import { ParseError } from "../errors.ts";
+
+/** Where a request goes. */
+export interface Target {
+  /** Host name or IP literal, lower-case, IPv6 without brackets. */
+  host: string;
+  /** Port number. */
+  port: number;
+  /** Origin-form to send upstream (`/path?query`); `""` for CONNECT. */
+  path: string;
+  /** Value for the `Host` header: host (IPv6 bracketed) and port when not the default. */
+  authority: string;
+}
+
+const REG_NAME = /^[a-z0-9._~!$&'()*+,;=%-]+$/;
+const IPV6 = /^[0-9a-f:.]+$/;
+
+function bad(what: string): ParseError {
+  return new ParseError(400, "bad-target", `Cannot parse request target: ${what}`);
+}
+
+/** Splits `host[:port]` (with `[v6]` literals); port -1 when absent. */
+function splitAuthority(auth: string): { host: string; port: number; v6: boolean } {
+  let host: string;
+  let rest: string;
+  let v6 = false;
+  if (auth.startsWith("[")) {
+    const close = auth.indexOf("]");
+    if (close < 0) throw bad("unclosed IPv6 literal");
+    host = auth.slice(1, close).toLowerCase();
+    if (!IPV6.test(host) || !host.includes(":")) throw bad("invalid IPv6 literal");
+    rest = auth.slice(close + 1);
+    v6 = true;
+  } else {
+    const colon = auth.lastIndexOf(":");
+    host = (colon < 0 ? auth : auth.slice(0, colon)).toLowerCase();
+    rest = colon < 0 ? "" : auth.slice(colon);
+    if (host.length === 0) throw bad("missing host");
+    if (!REG_NAME.test(host)) throw bad("invalid host");
+  }
+  if (host.length > 253 + (v6 ? 0 : 1)) throw bad("host name too long");
+  if (rest === "") return { host, port: -1, v6 };
+  if (!/^:[0-9]{1,5}$/.test(rest)) throw bad("invalid port");
+  const port = Number(rest.slice(1));
+  if (port < 1 || port > 65535) throw bad("port out of range");
+  return { host, port, v6 };
+}
+
+function authorityOf(host: string, port: number, v6: boolean, defaultPort: number): string {
+  const h = v6 ? `[${host}]` : host;
+  return port === defaultPort ? h : `${h}:${port}`;
+}
+
+/**
+ * Parses an absolute-form target (`http://host[:port]/path?query`).
+ *
+ * @example
+ * ```ts
+ * import { parseAbsoluteTarget } from "./target.ts";
+ * console.log(parseAbsoluteTarget("http://[::1]:8000/a?b"));
+ * // { host: "::1", port: 8000, path: "/a?b", authority: "[::1]:8000" }
+ * ```
+ */
+export function parseAbsoluteTarget(target: string): Target {
+  if (target.startsWith("/")) {
+    throw new ParseError(
+      400,
+      "origin-form",
+      "Cannot parse request target: this is a forward proxy; send the full URL (absolute-form), e.g. configure it as your HTTP proxy",
+    );
+  }
+  const sep = target.indexOf("://");
+  if (sep < 0) throw bad("not an absolute URL");
+  const scheme = target.slice(0, sep).toLowerCase();
+  if (scheme !== "http") {
+    throw bad(`scheme "${scheme}" is not supported; use CONNECT for https`);
+  }
+  let rest = target.slice(sep + 3);
+  const hash = rest.indexOf("#");
+  if (hash >= 0) rest = rest.slice(0, hash);
+  let end = rest.length;
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i];
+    if (c === "/" || c === "?") {
+      end = i;
+      break;
+    }
+  }
+  const auth = rest.slice(0, end);
+  if (auth.includes("@")) throw bad("user information in the URL is not allowed");
+  let path = rest.slice(end);
+  if (path === "") path = "/";
+  else if (path[0] === "?") path = "/" + path;
+  const { host, port, v6 } = splitAuthority(auth);
+  const p = port < 0 ? 80 : port;
+  return { host, port: p, path, authority: authorityOf(host, p, v6, 80) };
+}
+
+/**
+ * Parses an authority-form target (`host:port`) of a CONNECT request; the port
+ * is required.
+ *
+ * @example
+ * ```ts
+ * import { parseAuthorityTarget } from "./target.ts";
+ * console.log(parseAuthorityTarget("example.com:443").port); // 443
+ * ```
+ */
+export function parseAuthorityTarget(target: string): Target {
+  const { host, port, v6 } = splitAuthority(target);
+  if (port < 0) throw bad("CONNECT needs host:port");
+  return { host, port, path: "", authority: authorityOf(host, port, v6, -1) };
+}

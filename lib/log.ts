@@ -1,0 +1,76 @@
+/**
+ * Logging through LogTape: one access line per exchange at info (category
+ * `sluice.access`), diagnostics at debug (`sluice.*`). Lines go to stderr.
+ *
+ * @module
+ */
+
+import { configure, getLogger, type Logger, type LogRecord, reset } from "@logtape/logtape";
+import type { LogLevel } from "./config.ts";
+import type { Exchange } from "./exchange.ts";
+
+const encoder = new TextEncoder();
+
+function render(record: LogRecord): string {
+  let msg = "";
+  for (let i = 0; i < record.message.length; i++) {
+    const part = record.message[i];
+    msg += i % 2 === 0 ? part : typeof part === "string" ? part : JSON.stringify(part);
+  }
+  const time = new Date(record.timestamp).toISOString();
+  return `${time} ${record.level.toUpperCase().padEnd(7)} ${record.category.join(".")} ${msg}\n`;
+}
+
+/** A sink writing one line per record to stderr. */
+function stderrSink(record: LogRecord): void {
+  try {
+    Deno.stderr.writeSync(encoder.encode(render(record)));
+  } catch {
+    // stderr closed: logging must never take the proxy down
+  }
+}
+
+/** Sets up the loggers at `level`. */
+export async function setupLogging(level: LogLevel): Promise<void> {
+  await configure({
+    reset: true,
+    sinks: { stderr: stderrSink },
+    loggers: [
+      { category: ["sluice"], lowestLevel: level, sinks: ["stderr"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+    ],
+  });
+}
+
+/** Removes the logging configuration (for tests). */
+export async function teardownLogging(): Promise<void> {
+  await reset();
+}
+
+/** The logger of a part of the proxy (`sluice.<name>`). */
+export function logger(name: string): Logger {
+  return getLogger(["sluice", name]);
+}
+
+const access = getLogger(["sluice", "access"]);
+
+/** Logs the access line of a finished exchange. */
+export function logAccess(client: string, ex: Exchange): void {
+  if (!access.isEnabledFor("info")) return;
+  access.info(
+    "{client} {method} {target} {status} in={clientRead} out={clientWritten} up={serverWritten}/{serverToWrite} down={serverRead} {ms}ms {reason}",
+    {
+      client,
+      method: ex.method,
+      target: ex.target,
+      status: ex.status,
+      clientRead: ex.clientRead,
+      clientWritten: ex.clientWritten,
+      serverWritten: ex.serverWritten,
+      serverToWrite: ex.serverToWrite,
+      serverRead: ex.serverRead,
+      ms: Math.round(ex.elapsed()),
+      reason: ex.reason ?? "-",
+    },
+  );
+}

@@ -1,0 +1,191 @@
+/**
+ * Bounded copy loops between two endpoints: read one window into the source's
+ * buffer, write it, read the next. Memory is one buffer per endpoint whatever
+ * the body size, and a slow reader slows the writer (backpressure). Every byte
+ * is counted in the exchange record.
+ *
+ * @module
+ */
+
+import { ProxyError } from "./errors.ts";
+import type { Endpoint, Exchange } from "./exchange.ts";
+import { type ChunkedDecoder, CRLF, LAST_CHUNK, writeChunkSize } from "./http1/chunked.ts";
+
+/** Room kept before the data for a chunk-size line when re-chunking. */
+const CHUNK_RESERVE = 16;
+
+function lost(ep: Endpoint, what: string, cause?: unknown): ProxyError {
+  return ep.side === "client"
+    ? new ProxyError(400, "client-closed", `Client connection ${what}`, { cause })
+    : new ProxyError(502, "upstream-closed", `Upstream connection ${what}`, { cause });
+}
+
+/**
+ * Reads once from `ep` into its buffer's free space. Returns the bytes read,
+ * 0 at end of stream. Socket errors become {@linkcode ProxyError}s naming the side.
+ */
+export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
+  const free = ep.buf.free();
+  if (free.length === 0) throw new RangeError("Cannot read: buffer full");
+  let n: number | null;
+  try {
+    n = await ep.conn.read(free);
+  } catch (err) {
+    throw lost(ep, "failed while reading", err);
+  }
+  if (n === null) {
+    ep.eof = true;
+    return 0;
+  }
+  ep.buf.commit(n);
+  if (ep.side === "client") ex.clientRead += n;
+  else ex.serverRead += n;
+  return n;
+}
+
+/** Writes all of `bytes` to `ep`. */
+export async function send(ep: Endpoint, bytes: Uint8Array, ex: Exchange): Promise<void> {
+  const up = ep.side === "upstream";
+  if (up) ex.serverToWrite += bytes.length;
+  let off = 0;
+  while (off < bytes.length) {
+    let n: number;
+    try {
+      n = await ep.conn.write(off === 0 ? bytes : bytes.subarray(off));
+    } catch (err) {
+      throw lost(ep, "failed while writing", err);
+    }
+    off += n;
+    if (up) ex.serverWritten += n;
+    else ex.clientWritten += n;
+  }
+}
+
+/** Copies exactly `length` body bytes from `from` (buffered bytes first) to `to`. */
+export async function relayLength(
+  from: Endpoint,
+  to: Endpoint,
+  length: number,
+  ex: Exchange,
+): Promise<void> {
+  let left = length;
+  const buf = from.buf;
+  while (left > 0) {
+    if (buf.length === 0 && (await fill(from, ex)) === 0) {
+      throw lost(from, `closed with ${left} of ${length} body bytes still to come`);
+    }
+    const n = Math.min(left, buf.length);
+    await send(to, buf.bytes.subarray(buf.start, buf.start + n), ex);
+    buf.consume(n);
+    left -= n;
+  }
+}
+
+/**
+ * Copies a chunked body. With `dechunk` only the data goes out (for an HTTP/1.0
+ * client); otherwise the bytes go out as received, their framing checked.
+ */
+export async function relayChunked(
+  from: Endpoint,
+  to: Endpoint,
+  decoder: ChunkedDecoder,
+  dechunk: boolean,
+  ex: Exchange,
+): Promise<void> {
+  const buf = from.buf;
+  decoder.reset();
+  while (!decoder.done) {
+    if (buf.length === 0 && (await fill(from, ex)) === 0) {
+      throw lost(from, "closed in the middle of a chunked body");
+    }
+    const bytes = buf.bytes;
+    const start = buf.start;
+    let pos = start;
+    if (dechunk) {
+      while (pos < buf.end && !decoder.done) {
+        pos = decoder.decode(bytes, pos, buf.end);
+        if (decoder.dataEnd > decoder.dataStart) {
+          await send(to, bytes.subarray(decoder.dataStart, decoder.dataEnd), ex);
+        }
+      }
+    } else {
+      while (pos < buf.end && !decoder.done) pos = decoder.decode(bytes, pos, buf.end);
+      await send(to, bytes.subarray(start, pos), ex);
+    }
+    buf.consume(pos - start);
+  }
+}
+
+/**
+ * Copies a body that ends when `from` closes. With `rechunk` the data goes out
+ * chunked, ending with the last chunk (for a persistent HTTP/1.1 client).
+ */
+export async function relayUntilClose(
+  from: Endpoint,
+  to: Endpoint,
+  rechunk: boolean,
+  ex: Exchange,
+): Promise<void> {
+  const buf = from.buf;
+  const head = new Uint8Array(CHUNK_RESERVE);
+  if (buf.length > 0) {
+    if (rechunk) await send(to, head.subarray(0, writeChunkSize(buf.length, head, 0)), ex);
+    await send(to, buf.data(), ex);
+    if (rechunk) await send(to, CRLF, ex);
+    buf.clear();
+  }
+  const bytes = buf.bytes;
+  const room = rechunk ? bytes.subarray(CHUNK_RESERVE, bytes.length - 2) : bytes;
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await from.conn.read(room);
+    } catch (err) {
+      throw lost(from, "failed while reading", err);
+    }
+    if (n === null) break;
+    ex.serverRead += n;
+    if (!rechunk) {
+      await send(to, bytes.subarray(0, n), ex);
+      continue;
+    }
+    const len = writeChunkSize(n, head, 0);
+    const at = CHUNK_RESERVE - len;
+    bytes.set(head.subarray(0, len), at);
+    bytes[CHUNK_RESERVE + n] = 13;
+    bytes[CHUNK_RESERVE + n + 1] = 10;
+    await send(to, bytes.subarray(at, CHUNK_RESERVE + n + 2), ex);
+  }
+  from.eof = true;
+  if (rechunk) await send(to, LAST_CHUNK, ex);
+}
+
+/** One direction of a tunnel; ends with a half-close of `to`. */
+async function pump(from: Endpoint, to: Endpoint, ex: Exchange): Promise<void> {
+  const buf = from.buf;
+  for (;;) {
+    if (buf.length === 0 && (await fill(from, ex)) === 0) break;
+    await send(to, buf.data(), ex);
+    buf.clear();
+  }
+  try {
+    await to.conn.closeWrite();
+  } catch {
+    // the peer is gone already; the other direction will notice
+  }
+}
+
+/**
+ * Relays bytes both ways until both directions have ended. A FIN from one side
+ * is passed on as a half-close; an error on either side closes both.
+ */
+export async function tunnel(client: Endpoint, server: Endpoint, ex: Exchange): Promise<void> {
+  let failure: unknown = null;
+  const fail = (err: unknown) => {
+    failure ??= err;
+    client.close();
+    server.close();
+  };
+  await Promise.all([pump(client, server, ex).catch(fail), pump(server, client, ex).catch(fail)]);
+  if (failure) throw failure;
+}

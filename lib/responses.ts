@@ -1,0 +1,81 @@
+/**
+ * Responses the proxy makes itself: a short text body saying what went wrong
+ * and how to fix it, the reason code in `X-Sluice-Reason`, and a
+ * `Proxy-Status` field (RFC 9209).
+ *
+ * @module
+ */
+
+import type { ProxyError } from "./errors.ts";
+import { encodeLatin1 } from "./http1/forward.ts";
+
+/** Reason phrases of the statuses the proxy answers with. */
+export const STATUS_TEXT: Readonly<Record<number, string>> = {
+  200: "OK",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  407: "Proxy Authentication Required",
+  408: "Request Timeout",
+  414: "URI Too Long",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+  508: "Loop Detected",
+};
+
+/** RFC 9209 error types for the reason codes that have one. */
+const PROXY_STATUS_ERROR: Readonly<Record<string, string>> = {
+  "dns-failure": "dns_error",
+  "upstream-refused": "connection_refused",
+  "upstream-unreachable": "destination_unavailable",
+  "upstream-connect-timeout": "connection_timeout",
+  "upstream-closed": "connection_terminated",
+  "upstream-bad-response": "http_protocol_error",
+  "permission-denied": "destination_ip_prohibited",
+  "connect-port-denied": "destination_ip_prohibited",
+  "head-too-large": "http_request_error",
+  "uri-too-long": "http_request_error",
+  "too-many-headers": "http_request_error",
+};
+
+/**
+ * Serializes the error response for `err`. It always closes the connection.
+ *
+ * @example
+ * ```ts
+ * import { ProxyError } from "./errors.ts";
+ * import { errorResponse } from "./responses.ts";
+ * errorResponse(new ProxyError(502, "dns-failure", "Cannot resolve example.invalid"));
+ * ```
+ */
+export function errorResponse(err: ProxyError, name = "sluice"): Uint8Array {
+  const status = err.status;
+  const text = STATUS_TEXT[status] ?? "Error";
+  const body = `${status} ${text}: ${
+    err.message.replace(/[\r\n]+/g, " ")
+  }\nreason: ${err.reason}\n`;
+  const type = PROXY_STATUS_ERROR[err.reason] ??
+    (status >= 500 ? "proxy_internal_error" : "http_request_error");
+  const bodyBytes = new TextEncoder().encode(body);
+  const head = `HTTP/1.1 ${status} ${text}\r\n` +
+    "Content-Type: text/plain; charset=utf-8\r\n" +
+    `Content-Length: ${bodyBytes.length}\r\n` +
+    `X-Sluice-Reason: ${err.reason}\r\n` +
+    `Proxy-Status: ${name}; error=${type}\r\n` +
+    "Connection: close\r\n\r\n";
+  const headBytes = encodeLatin1(head);
+  const out = new Uint8Array(headBytes.length + bodyBytes.length);
+  out.set(headBytes);
+  out.set(bodyBytes, headBytes.length);
+  return out;
+}
+
+/** The answer to a CONNECT that opened its tunnel. */
+export const CONNECT_ESTABLISHED: Uint8Array = encodeLatin1(
+  "HTTP/1.1 200 Connection Established\r\n\r\n",
+);

@@ -1,0 +1,157 @@
+/**
+ * Listeners, the accept loop, the registry of live connections, and the
+ * graceful drain on shutdown.
+ *
+ * @module
+ */
+
+import type { Config, ListenAddress } from "./config.ts";
+import { Connection, type ConnectionContext, dialTarget } from "./connection.ts";
+import { logger } from "./log.ts";
+
+const log = logger("server");
+
+/** A listener could not be opened (busy port, bad address, no permission). */
+export class ListenError extends Error {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ListenError";
+  }
+}
+
+/** `host:port` with IPv6 in brackets. */
+export function formatAddr(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+function describeListenError(addr: ListenAddress, err: unknown): string {
+  const where = formatAddr(addr.hostname, addr.port);
+  if (err instanceof Deno.errors.AddrInUse) {
+    return `Cannot listen on ${where}: address already in use`;
+  }
+  if (err instanceof Deno.errors.NotCapable) {
+    return `Cannot listen on ${where}: no network permission (add ${where} to --allow-net)`;
+  }
+  return `Cannot listen on ${where}: ${(err as Error).message}`;
+}
+
+/**
+ * The proxy server.
+ *
+ * @example
+ * ```ts ignore
+ * import { ProxyServer } from "./server.ts";
+ * const server = new ProxyServer(config);
+ * server.listen();
+ * await server.drain(10_000);
+ * ```
+ */
+export class ProxyServer {
+  readonly #ctx: ConnectionContext;
+  readonly #listeners: Deno.TcpListener[] = [];
+  readonly #connections = new Set<Connection>();
+  readonly #loops: Promise<void>[] = [];
+  #closed = false;
+
+  /** Creates a server for `config`; nothing is opened until {@linkcode ProxyServer.listen}. */
+  constructor(config: Config) {
+    this.#ctx = { config, draining: false, dial: dialTarget };
+  }
+
+  /** Addresses actually bound (ports resolved when 0 was asked). */
+  get addresses(): ListenAddress[] {
+    return this.#listeners.map((l) => ({ hostname: l.addr.hostname, port: l.addr.port }));
+  }
+
+  /** Number of live client connections. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Opens every listener and starts accepting. The default pair (127.0.0.1
+   * and ::1) tolerates a missing IPv6 loopback; any other failure throws
+   * {@linkcode ListenError} after closing what was opened.
+   */
+  listen(): ListenAddress[] {
+    const { listen } = this.#ctx.config;
+    const optionalV6 = listen.length === 2 && listen[1].hostname === "::1";
+    for (const addr of listen) {
+      try {
+        this.#listeners.push(
+          Deno.listen({ hostname: addr.hostname, port: addr.port, transport: "tcp" }),
+        );
+      } catch (err) {
+        if (optionalV6 && addr.hostname === "::1" && !(err instanceof Deno.errors.AddrInUse)) {
+          log.warning("Not listening on [::1]: {error}", { error: (err as Error).message });
+          continue;
+        }
+        for (const l of this.#listeners) l.close();
+        this.#listeners.length = 0;
+        throw new ListenError(describeListenError(addr, err), { cause: err });
+      }
+    }
+    for (const l of this.#listeners) this.#loops.push(this.#acceptLoop(l));
+    return this.addresses;
+  }
+
+  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+    let backoff = 10;
+    while (!this.#closed) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+        backoff = 10;
+      } catch (err) {
+        if (this.#closed || err instanceof Deno.errors.BadResource) break;
+        log.warning("accept failed: {error}; retrying in {ms} ms", {
+          error: (err as Error).message,
+          ms: backoff,
+        });
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 1000);
+        continue;
+      }
+      try {
+        conn.setNoDelay(true);
+      } catch {
+        // the client is already gone; run() will notice
+      }
+      const peer = formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port);
+      const c = new Connection(conn, peer, this.#ctx);
+      this.#connections.add(c);
+      c.run().finally(() => this.#connections.delete(c));
+    }
+  }
+
+  /**
+   * Stops accepting, lets in-flight exchanges finish within `timeoutMs`, then
+   * closes whatever is left. Idle keep-alive connections close at once.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    this.#ctx.draining = true;
+    for (const l of this.#listeners) {
+      try {
+        l.close();
+      } catch {
+        // already closed
+      }
+    }
+    await Promise.all(this.#loops);
+    for (const c of this.#connections) c.closeIfIdle();
+    const deadline = Date.now() + timeoutMs;
+    while (this.#connections.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      for (const c of this.#connections) c.closeIfIdle();
+    }
+    if (this.#connections.size > 0) {
+      log.warning("Drain deadline reached; closing {n} connection(s)", {
+        n: this.#connections.size,
+      });
+      for (const c of this.#connections) c.abort();
+      while (this.#connections.size > 0) await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
