@@ -54,9 +54,12 @@ export class ProxyServer {
   readonly #loops: Promise<void>[] = [];
   #closed = false;
 
-  /** Creates a server for `config`; nothing is opened until {@linkcode ProxyServer.listen}. */
-  constructor(config: Config) {
-    this.#ctx = { config, draining: false, dial: dialTarget };
+  /**
+   * Creates a server for `config`; nothing is opened until
+   * {@linkcode ProxyServer.listen}. `dial` replaces how origins are reached (tests).
+   */
+  constructor(config: Config, dial: ConnectionContext["dial"] = dialTarget) {
+    this.#ctx = { config, draining: false, dial };
   }
 
   /** Addresses actually bound (ports resolved when 0 was asked). */

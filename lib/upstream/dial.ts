@@ -14,6 +14,8 @@ import { ProxyError } from "../errors.ts";
 export interface DialOptions {
   /** Deadline for resolving and connecting, all addresses together (ms). */
   timeoutMs: number;
+  /** The connect primitive (default `Deno.connect`); tests replace it. */
+  connect?: (opts: Deno.ConnectOptions) => Promise<Deno.TcpConn>;
 }
 
 /** The `--allow-net` entry that would let the proxy reach `host:port`. */
@@ -79,7 +81,7 @@ export async function dial(host: string, port: number, opts: DialOptions): Promi
     for (const addr of addrs) {
       if (Date.now() >= deadline) throw timedOut();
       const ac = new AbortController();
-      const attempt = Deno.connect({ hostname: addr, port, signal: ac.signal });
+      const attempt = (opts.connect ?? Deno.connect)({ hostname: addr, port, signal: ac.signal });
       try {
         const conn = await Promise.race([attempt, expired]);
         conn.setNoDelay(true);
