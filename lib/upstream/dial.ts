@@ -16,6 +16,8 @@ export interface DialOptions {
   timeoutMs: number;
   /** The connect primitive (default `Deno.connect`); tests replace it. */
   connect?: (opts: Deno.ConnectOptions) => Promise<Deno.TcpConn>;
+  /** The resolver (default {@linkcode resolve}); tests replace it. */
+  resolve?: (host: string, port: number) => Promise<string[]>;
 }
 
 /** The `--allow-net` entry that would let the proxy reach `host:port`. */
@@ -76,7 +78,7 @@ export async function dial(host: string, port: number, opts: DialOptions): Promi
   });
   expired.catch(() => {});
   try {
-    const addrs = await Promise.race([resolve(host, port), expired]);
+    const addrs = await Promise.race([(opts.resolve ?? resolve)(host, port), expired]);
     let last: unknown = null;
     for (const addr of addrs) {
       if (Date.now() >= deadline) throw timedOut();

@@ -288,7 +288,8 @@ export class RawClient {
 
   /** Whether the peer closed (reads until EOF or `ms` pass). */
   async closedWithin(ms: number): Promise<boolean> {
-    const timer = delay(ms).then(() => "timeout" as const);
+    let id: ReturnType<typeof setTimeout> | undefined;
+    const timer = new Promise<"timeout">((r) => id = setTimeout(() => r("timeout"), ms));
     const eof = (async () => {
       try {
         while (await this.#more());
@@ -298,6 +299,7 @@ export class RawClient {
       return "eof" as const;
     })();
     const r = await Promise.race([timer, eof]);
+    clearTimeout(id);
     if (r === "timeout") {
       this.close();
       await eof;
@@ -391,12 +393,8 @@ export async function spawnProxy(
     listening.reject(new Error(`proxy exited before listening:\n${log}`));
   })();
   const status = child.status;
-  const port = await Promise.race([
-    listening.promise,
-    delay(20000).then(() => {
-      throw new Error(`proxy did not start:\n${log}`);
-    }),
-  ]).catch(async (err) => {
+  const startTimer = setTimeout(() => listening.reject(new Error(`proxy did not start:\n${log}`)), 20000);
+  const port = await listening.promise.finally(() => clearTimeout(startTimer)).catch(async (err) => {
     try {
       child.kill("SIGKILL");
     } catch {

@@ -1,0 +1,150 @@
+/**
+ * The real CLI as a subprocess, with the permission set `deno task serve`
+ * uses (`-P`, from deno.json) or a narrowed `--allow-net`.
+ */
+import assert from "node:assert/strict";
+import { bytes, curl, delay, rawOrigin, RawClient, readHead, ROOT, spawnProxy, text } from "./harness.ts";
+
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P", "main.ts", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+/** stderr without Deno's own warning about permissions in the config file. */
+function ownLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l.trim() !== "" && !l.includes("experimental feature"));
+}
+
+Deno.test("--help lists every flag and --version prints the version, exit 0", async () => {
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const flag of ["--port", "--listen", "--connect-ports", "--log-level", "--drain-timeout", "--help", "--version"]) {
+    assert.ok(help.stdout.includes(flag), flag);
+  }
+  const version = await runCli(["-V"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^sluice \d+\.\d+\.\d+/);
+});
+
+Deno.test("a bad flag or value is a one-line error and exit 2, no stack trace", async () => {
+  for (const args of [["--bogus"], ["--port", "99999"], ["--log-level", "loud"], ["1", "2"]]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, args.join(" "));
+    const lines = ownLines(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^sluice: /);
+    assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
+  }
+});
+
+Deno.test("a busy port is a one-line error and exit 1", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const r = await runCli(["--listen", `127.0.0.1:${l.addr.port}`]);
+    assert.equal(r.code, 1);
+    const lines = ownLines(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /address already in use/);
+  } finally {
+    l.close();
+  }
+});
+
+Deno.test("the served proxy fetches through curl and logs one access line per exchange", async () => {
+  const origin = rawOrigin(async (conn) => {
+    await readHead(conn);
+    await conn.write(bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"));
+  });
+  const proxy = await spawnProxy(["--listen", "127.0.0.1:0"]);
+  try {
+    const out = await curl(["-x", `http://127.0.0.1:${proxy.port}`, `http://127.0.0.1:${origin.port}/x`]);
+    assert.equal(text(out.stdout), "hello");
+    await delay(100);
+    assert.match(proxy.log(), new RegExp(`sluice\\.access 127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${origin.port}/x 200 `));
+  } finally {
+    assert.equal((await proxy.stop()).code, 0);
+    await origin.close();
+  }
+});
+
+Deno.test("--listen [::]:PORT takes IPv4 and IPv6 clients; IPv6 origin by literal", async () => {
+  const origin = rawOrigin(async (conn) => {
+    const { head } = await readHead(conn);
+    const host = head.match(/\r\nHost: (.*)\r\n/)?.[1];
+    await conn.write(bytes(`HTTP/1.1 200 OK\r\nContent-Length: ${host!.length}\r\n\r\n${host}`));
+  }, true);
+  const proxy = await spawnProxy(["--listen", "[::]:0"]);
+  try {
+    for (const via of [`http://127.0.0.1:${proxy.port}`, `http://[::1]:${proxy.port}`]) {
+      const out = await curl(["-x", via, `http://[::1]:${origin.port}/`]);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(text(out.stdout), `[::1]:${origin.port}`);
+    }
+  } finally {
+    await proxy.stop();
+    await origin.close();
+  }
+});
+
+Deno.test("SIGTERM: stop accepting, let the in-flight exchange finish, exit 0", async () => {
+  const origin = rawOrigin(async (conn) => {
+    await readHead(conn);
+    await delay(700);
+    await conn.write(bytes("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nfinished"));
+  });
+  const proxy = await spawnProxy(["--listen", "127.0.0.1:0"]);
+  const idle = await RawClient.connect(proxy.port);
+  const busy = await RawClient.connect(proxy.port);
+  try {
+    await busy.write(`GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\n\r\n`);
+    await delay(200);
+    const stopping = proxy.stop("SIGTERM");
+    await delay(100);
+    await assert.rejects(() => Deno.connect({ hostname: "127.0.0.1", port: proxy.port }).then((c) => c.close()));
+    const r = await busy.read();
+    assert.equal(text(r.body), "finished");
+    assert.ok(await idle.closedWithin(2000), "idle keep-alive connection closed at once");
+    assert.ok(await busy.closedWithin(2000), "busy connection closed after its exchange");
+    const status = await stopping;
+    assert.equal(status.code, 0);
+    assert.match(proxy.log(), /SIGTERM: draining/);
+  } finally {
+    idle.close();
+    busy.close();
+    await proxy.stop("SIGKILL");
+    await origin.close();
+  }
+});
+
+Deno.test("under a narrowed --allow-net a refused destination gets 403 naming the entry; the proxy keeps running", async () => {
+  const allowed = rawOrigin(async (conn) => {
+    await readHead(conn);
+    await conn.write(bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  });
+  // only 127.0.0.1 (any port): the name "localhost" is outside the sandbox
+  const proxy = await spawnProxy(["--listen", "127.0.0.1:0"], ["run", "--allow-net=127.0.0.1"]);
+  try {
+    const denied = await curl([
+      "-x",
+      `http://127.0.0.1:${proxy.port}`,
+      "-D",
+      "-",
+      "http://localhost:1/",
+    ]);
+    const out = text(denied.stdout);
+    assert.match(out, /^HTTP\/1\.1 403 /);
+    assert.match(out, /X-Sluice-Reason: permission-denied/);
+    assert.match(out, /--allow-net=.*localhost:1/);
+    const ok = await curl(["-x", `http://127.0.0.1:${proxy.port}`, `http://127.0.0.1:${allowed.port}/`]);
+    assert.equal(text(ok.stdout), "ok");
+  } finally {
+    assert.equal((await proxy.stop()).code, 0);
+    await allowed.close();
+  }
+});
