@@ -53,6 +53,39 @@ export async function resolve(host: string, port: number): Promise<string[]> {
   }
 }
 
+/** One connect attempt raced against the deadline; a late connection is closed. */
+async function attempt(
+  hostname: string,
+  port: number,
+  opts: DialOptions,
+  expired: Promise<never>,
+): Promise<Deno.TcpConn> {
+  const ac = new AbortController();
+  const pending = (opts.connect ?? Deno.connect)({ hostname, port, signal: ac.signal });
+  try {
+    const conn = await Promise.race([pending, expired]);
+    conn.setNoDelay(true);
+    return conn;
+  } catch (err) {
+    if (err instanceof ProxyError) {
+      ac.abort();
+      pending.then((c) => c.close(), () => {});
+    }
+    throw err;
+  }
+}
+
+function unreachable(host: string, port: number, err: unknown): ProxyError {
+  const refused = err instanceof Deno.errors.ConnectionRefused;
+  const why = refused ? "connection refused" : (err as Error | null)?.message ?? "unreachable";
+  return new ProxyError(
+    502,
+    refused ? "upstream-refused" : "upstream-unreachable",
+    `Cannot connect to ${host}:${port}: ${why}`,
+    { cause: err },
+  );
+}
+
 /**
  * Connects to `host:port`, trying each resolved address until one answers.
  * Refused or unreachable everywhere -> 502; deadline -> 504; sandbox -> 403.
@@ -65,7 +98,6 @@ export async function resolve(host: string, port: number): Promise<string[]> {
  * ```
  */
 export async function dial(host: string, port: number, opts: DialOptions): Promise<Deno.TcpConn> {
-  const deadline = Date.now() + opts.timeoutMs;
   const timedOut = () =>
     new ProxyError(
       504,
@@ -81,32 +113,27 @@ export async function dial(host: string, port: number, opts: DialOptions): Promi
     const addrs = await Promise.race([(opts.resolve ?? resolve)(host, port), expired]);
     let last: unknown = null;
     for (const addr of addrs) {
-      if (Date.now() >= deadline) throw timedOut();
-      const ac = new AbortController();
-      const attempt = (opts.connect ?? Deno.connect)({ hostname: addr, port, signal: ac.signal });
       try {
-        const conn = await Promise.race([attempt, expired]);
-        conn.setNoDelay(true);
-        return conn;
+        return await attempt(addr, port, opts, expired);
       } catch (err) {
-        if (err instanceof ProxyError) {
-          ac.abort();
-          attempt.then((c) => c.close(), () => {});
-          throw err;
+        if (err instanceof ProxyError) throw err;
+        if (!(err instanceof Deno.errors.NotCapable)) {
+          last = err;
+          continue;
         }
-        if (err instanceof Deno.errors.NotCapable) throw denied(addr, port, err);
-        last = err;
+        if (isIP(host)) throw denied(addr, port, err);
+        // A sandbox that names hosts (--allow-net=*.example.edu) grants the
+        // name, not its addresses: let Deno resolve and connect by name.
+        try {
+          return await attempt(host, port, opts, expired);
+        } catch (err2) {
+          if (err2 instanceof ProxyError) throw err2;
+          if (err2 instanceof Deno.errors.NotCapable) throw denied(host, port, err2);
+          throw unreachable(host, port, err2);
+        }
       }
     }
-    const refused = last instanceof Deno.errors.ConnectionRefused;
-    throw new ProxyError(
-      502,
-      refused ? "upstream-refused" : "upstream-unreachable",
-      `Cannot connect to ${host}:${port}: ${
-        refused ? "connection refused" : (last as Error)?.message ?? "unreachable"
-      }`,
-      { cause: last },
-    );
+    throw unreachable(host, port, last);
   } finally {
     clearTimeout(timer);
   }

@@ -26,7 +26,10 @@ Deno.test("a 1 GiB response to a client that stops reading is not buffered: the 
         await delay(1500);
         const stalled = written;
         await delay(500);
-        assert.ok(written - stalled < 1 * MiB, `origin kept writing while the client was stalled: ${written - stalled}`);
+        assert.ok(
+          written - stalled < 1 * MiB,
+          `origin kept writing while the client was stalled: ${written - stalled}`,
+        );
         assert.ok(written - read < 64 * MiB, `proxy buffered ${(written - read) / MiB} MiB`);
         // a slow reader: read 64 MiB more in small steps, memory stays flat
         while (read < 68 * MiB) read += (await c.read(buf)) ?? 0;

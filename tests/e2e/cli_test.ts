@@ -3,7 +3,17 @@
  * uses (`-P`, from deno.json) or a narrowed `--allow-net`.
  */
 import assert from "node:assert/strict";
-import { bytes, curl, delay, rawOrigin, RawClient, readHead, ROOT, spawnProxy, text } from "./harness.ts";
+import {
+  bytes,
+  curl,
+  delay,
+  RawClient,
+  rawOrigin,
+  readHead,
+  ROOT,
+  spawnProxy,
+  text,
+} from "./harness.ts";
 
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -24,7 +34,17 @@ function ownLines(stderr: string): string[] {
 Deno.test("--help lists every flag and --version prints the version, exit 0", async () => {
   const help = await runCli(["--help"]);
   assert.equal(help.code, 0);
-  for (const flag of ["--port", "--listen", "--connect-ports", "--log-level", "--drain-timeout", "--help", "--version"]) {
+  for (
+    const flag of [
+      "--port",
+      "--listen",
+      "--connect-ports",
+      "--log-level",
+      "--drain-timeout",
+      "--help",
+      "--version",
+    ]
+  ) {
     assert.ok(help.stdout.includes(flag), flag);
   }
   const version = await runCli(["-V"]);
@@ -63,10 +83,19 @@ Deno.test("the served proxy fetches through curl and logs one access line per ex
   });
   const proxy = await spawnProxy(["--listen", "127.0.0.1:0"]);
   try {
-    const out = await curl(["-x", `http://127.0.0.1:${proxy.port}`, `http://127.0.0.1:${origin.port}/x`]);
+    const out = await curl([
+      "-x",
+      `http://127.0.0.1:${proxy.port}`,
+      `http://127.0.0.1:${origin.port}/x`,
+    ]);
     assert.equal(text(out.stdout), "hello");
     await delay(100);
-    assert.match(proxy.log(), new RegExp(`sluice\\.access 127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${origin.port}/x 200 `));
+    assert.match(
+      proxy.log(),
+      new RegExp(
+        `sluice\\.access 127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${origin.port}/x 200 `,
+      ),
+    );
   } finally {
     assert.equal((await proxy.stop()).code, 0);
     await origin.close();
@@ -106,7 +135,9 @@ Deno.test("SIGTERM: stop accepting, let the in-flight exchange finish, exit 0", 
     await delay(200);
     const stopping = proxy.stop("SIGTERM");
     await delay(100);
-    await assert.rejects(() => Deno.connect({ hostname: "127.0.0.1", port: proxy.port }).then((c) => c.close()));
+    await assert.rejects(() =>
+      Deno.connect({ hostname: "127.0.0.1", port: proxy.port }).then((c) => c.close())
+    );
     const r = await busy.read();
     assert.equal(text(r.body), "finished");
     assert.ok(await idle.closedWithin(2000), "idle keep-alive connection closed at once");
@@ -141,10 +172,41 @@ Deno.test("under a narrowed --allow-net a refused destination gets 403 naming th
     assert.match(out, /^HTTP\/1\.1 403 /);
     assert.match(out, /X-Sluice-Reason: permission-denied/);
     assert.match(out, /--allow-net=.*localhost:1/);
-    const ok = await curl(["-x", `http://127.0.0.1:${proxy.port}`, `http://127.0.0.1:${allowed.port}/`]);
+    const ok = await curl([
+      "-x",
+      `http://127.0.0.1:${proxy.port}`,
+      `http://127.0.0.1:${allowed.port}/`,
+    ]);
     assert.equal(text(ok.stdout), "ok");
   } finally {
     assert.equal((await proxy.stop()).code, 0);
     await allowed.close();
+  }
+});
+
+Deno.test("a sandbox that allows a name (not its addresses) still reaches that name", async () => {
+  const origin = rawOrigin(async (conn) => {
+    await readHead(conn);
+    await conn.write(bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  });
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = free.addr.port;
+  free.close();
+  const proxy = await spawnProxy(["--listen", `127.0.0.1:${port}`], [
+    "run",
+    `--allow-net=127.0.0.1:${port},localhost`,
+  ]);
+  try {
+    const byName = await curl([
+      "-x",
+      `http://127.0.0.1:${port}`,
+      `http://localhost:${origin.port}/`,
+    ]);
+    assert.equal(text(byName.stdout), "ok");
+    const byIp = await curl(["-x", `http://127.0.0.1:${port}`, `http://127.0.0.1:${origin.port}/`]);
+    assert.match(text(byIp.stdout), new RegExp(`^403 Forbidden: .*127\\.0\\.0\\.1:${origin.port}`));
+  } finally {
+    await proxy.stop();
+    await origin.close();
   }
 });

@@ -17,7 +17,11 @@ Deno.test("CONNECT tunnels to an echo server; a half-close passes through, the o
     await withProxy(async (p) => {
       const c = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
       try {
-        await c.write(bytes(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nHost: 127.0.0.1:${echo.port}\r\n\r\nearly`));
+        await c.write(
+          bytes(
+            `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nHost: 127.0.0.1:${echo.port}\r\n\r\nearly`,
+          ),
+        );
         const { head, rest } = await readHead(c);
         assert.equal(head, "HTTP/1.1 200 Connection Established\r\n\r\n");
         await c.write(bytes("-hello"));

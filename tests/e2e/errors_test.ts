@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Target } from "../../lib/http1/target.ts";
 import { dial } from "../../lib/upstream/dial.ts";
-import { bytes, rawOrigin, RawClient, readAll, readHead, text, withProxy } from "./harness.ts";
+import { bytes, RawClient, rawOrigin, readAll, readHead, text, withProxy } from "./harness.ts";
 
 /** Sends `request` on a fresh connection; returns the response and whether the proxy then closed. */
 async function ask(port: number, request: string | Uint8Array) {
@@ -16,14 +16,40 @@ async function ask(port: number, request: string | Uint8Array) {
 }
 
 const CASES: { name: string; request: () => string; status: number; reason: string }[] = [
-  { name: "garbage request line", request: () => "HELLO\r\n\r\n", status: 400, reason: "bad-request-line" },
-  { name: "missing HTTP version", request: () => "GET http://a/\r\n\r\n", status: 400, reason: "bad-request-line" },
-  { name: "header without colon", request: () => "GET http://a/ HTTP/1.1\r\nNoColon\r\n\r\n", status: 400, reason: "bad-header" },
-  { name: "origin-form target", request: () => "GET / HTTP/1.1\r\nHost: a\r\n\r\n", status: 400, reason: "origin-form" },
-  { name: "https absolute-form", request: () => "GET https://a/ HTTP/1.1\r\n\r\n", status: 400, reason: "bad-target" },
+  {
+    name: "garbage request line",
+    request: () => "HELLO\r\n\r\n",
+    status: 400,
+    reason: "bad-request-line",
+  },
+  {
+    name: "missing HTTP version",
+    request: () => "GET http://a/\r\n\r\n",
+    status: 400,
+    reason: "bad-request-line",
+  },
+  {
+    name: "header without colon",
+    request: () => "GET http://a/ HTTP/1.1\r\nNoColon\r\n\r\n",
+    status: 400,
+    reason: "bad-header",
+  },
+  {
+    name: "origin-form target",
+    request: () => "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    status: 400,
+    reason: "origin-form",
+  },
+  {
+    name: "https absolute-form",
+    request: () => "GET https://a/ HTTP/1.1\r\n\r\n",
+    status: 400,
+    reason: "bad-target",
+  },
   {
     name: "Content-Length with Transfer-Encoding",
-    request: () => "POST http://a/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    request: () =>
+      "POST http://a/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
     status: 400,
     reason: "bad-framing",
   },
@@ -33,21 +59,41 @@ const CASES: { name: string; request: () => string; status: number; reason: stri
     status: 501,
     reason: "unsupported-transfer-coding",
   },
-  { name: "HTTP/2.0 request line", request: () => "GET http://a/ HTTP/2.0\r\n\r\n", status: 505, reason: "unsupported-version" },
-  { name: "URI too long", request: () => `GET http://a/${"x".repeat(9000)} HTTP/1.1\r\n\r\n`, status: 414, reason: "uri-too-long" },
+  {
+    name: "HTTP/2.0 request line",
+    request: () => "GET http://a/ HTTP/2.0\r\n\r\n",
+    status: 505,
+    reason: "unsupported-version",
+  },
+  {
+    name: "URI too long",
+    request: () => `GET http://a/${"x".repeat(9000)} HTTP/1.1\r\n\r\n`,
+    status: 414,
+    reason: "uri-too-long",
+  },
   {
     name: "head too large",
-    request: () => `GET http://a/ HTTP/1.1\r\n${"X-Big: " + "y".repeat(8000) + "\r\n"}`.repeat(1) + `X-A: ${"z".repeat(70000)}\r\n\r\n`,
+    request: () =>
+      `GET http://a/ HTTP/1.1\r\n${"X-Big: " + "y".repeat(8000) + "\r\n"}`.repeat(1) +
+      `X-A: ${"z".repeat(70000)}\r\n\r\n`,
     status: 431,
     reason: "head-too-large",
   },
   {
     name: "too many headers",
-    request: () => `GET http://a/ HTTP/1.1\r\n${Array.from({ length: 101 }, (_, i) => `X-${i}: v\r\n`).join("")}\r\n`,
+    request: () =>
+      `GET http://a/ HTTP/1.1\r\n${
+        Array.from({ length: 101 }, (_, i) => `X-${i}: v\r\n`).join("")
+      }\r\n`,
     status: 431,
     reason: "too-many-headers",
   },
-  { name: "DNS failure", request: () => "GET http://no-such-host.invalid/ HTTP/1.1\r\n\r\n", status: 502, reason: "dns-failure" },
+  {
+    name: "DNS failure",
+    request: () => "GET http://no-such-host.invalid/ HTTP/1.1\r\n\r\n",
+    status: 502,
+    reason: "dns-failure",
+  },
 ];
 
 for (const c of CASES) {
@@ -133,14 +179,19 @@ Deno.test("connect deadline -> 504 upstream-connect-timeout", async () => {
     new Promise<Deno.TcpConn>((_, reject) => {
       o.signal?.addEventListener("abort", () => reject(new Error("aborted")));
     });
-  const slowDial = (t: Target, timeoutMs: number) => dial(t.host, t.port, { timeoutMs, connect: never });
-  await withProxy(async (p) => {
-    const started = Date.now();
-    const r = await ask(p.port, "GET http://127.0.0.1:9/ HTTP/1.1\r\n\r\n");
-    assert.equal(r.status, 504);
-    assert.equal(r.headers.get("x-sluice-reason"), "upstream-connect-timeout");
-    assert.ok(Date.now() - started >= 250);
-  }, { connectTimeoutMs: 300 }, slowDial);
+  const slowDial = (t: Target, timeoutMs: number) =>
+    dial(t.host, t.port, { timeoutMs, connect: never });
+  await withProxy(
+    async (p) => {
+      const started = Date.now();
+      const r = await ask(p.port, "GET http://127.0.0.1:9/ HTTP/1.1\r\n\r\n");
+      assert.equal(r.status, 504);
+      assert.equal(r.headers.get("x-sluice-reason"), "upstream-connect-timeout");
+      assert.ok(Date.now() - started >= 250);
+    },
+    { connectTimeoutMs: 300 },
+    slowDial,
+  );
 });
 
 Deno.test("every resolved address is tried in turn; localhost reaches an IPv4-only origin", async () => {
@@ -160,7 +211,10 @@ Deno.test("every resolved address is tried in turn; localhost reaches an IPv4-on
     conn.close();
     assert.deepEqual(tried, ["::1", "127.0.0.1"]);
     await withProxy(async (p) => {
-      const r = await ask(p.port, `GET http://localhost:${origin.port}/ HTTP/1.1\r\nConnection: close\r\n\r\n`);
+      const r = await ask(
+        p.port,
+        `GET http://localhost:${origin.port}/ HTTP/1.1\r\nConnection: close\r\n\r\n`,
+      );
       assert.equal(r.status, 200);
       assert.equal(r.text, "ok");
     });

@@ -393,18 +393,23 @@ export async function spawnProxy(
     listening.reject(new Error(`proxy exited before listening:\n${log}`));
   })();
   const status = child.status;
-  const startTimer = setTimeout(() => listening.reject(new Error(`proxy did not start:\n${log}`)), 20000);
-  const port = await listening.promise.finally(() => clearTimeout(startTimer)).catch(async (err) => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-    await status;
-    await drainErr;
-    await drainOut;
-    throw err;
-  });
+  const startTimer = setTimeout(
+    () => listening.reject(new Error(`proxy did not start:\n${log}`)),
+    20000,
+  );
+  const port = await listening.promise.finally(() => clearTimeout(startTimer)).catch(
+    async (err) => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await status;
+      await drainErr;
+      await drainOut;
+      throw err;
+    },
+  );
   return {
     port,
     child,
