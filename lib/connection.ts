@@ -42,6 +42,8 @@ export interface ConnectionContext {
   draining: boolean;
   /** Opens an upstream connection (replaceable in tests). */
   dial(target: Target, timeoutMs: number): Promise<Duplex>;
+  /** Called with each exchange record when it ends (tests, metrics). */
+  observe?: (ex: Exchange) => void;
 }
 
 /** The default way to reach an origin. */
@@ -146,6 +148,7 @@ export class Connection {
       this.#serverBuf.clear();
     }
     if (ex.clientRead > 0 || ex.status > 0) logAccess(this.#peer, ex);
+    this.#ctx.observe?.(ex);
     return keep;
   }
 
@@ -290,6 +293,13 @@ export class Connection {
     }
     let keep = plan.keepAlive;
     if (pump) {
+      // the body normally finished long before the response did; one timer tick
+      // lets a pump that is just resolving report so
+      if (!bodyDone) {
+        let tick: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([pump, new Promise((r) => tick = setTimeout(r, 0))]);
+        clearTimeout(tick);
+      }
       if (!bodyDone) {
         // The origin answered before the request body was all sent: the rest
         // of the body cannot be told apart from a next request, so close.

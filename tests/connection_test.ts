@@ -1,0 +1,296 @@
+/**
+ * Playbook tests of the connection driver (after mitmproxy's): no sockets.
+ * In-memory peers script what the client and the origin send; each test
+ * asserts the bytes that come out and the states each exchange walked.
+ */
+import assert from "node:assert/strict";
+import { Connection, type ConnectionContext } from "../lib/connection.ts";
+import { ProxyError } from "../lib/errors.ts";
+import type { Duplex, Exchange } from "../lib/exchange.ts";
+import { State } from "../lib/state.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const { READ_REQUEST, SEND_REQUEST, READ_RESPONSE, SEND_RESPONSE, TUNNEL, CLOSED } = State;
+
+/** One end of an in-memory connection: the test pushes input and reads what was written. */
+class Peer implements Duplex {
+  #input: Uint8Array[] = [];
+  #ended = false;
+  #waiting: (() => void) | null = null;
+  /** Everything the proxy wrote. */
+  output = "";
+  /** Resolves when `output` changes. */
+  #wrote: (() => void) | null = null;
+  closed = false;
+  writeClosed = false;
+  /** Called when the proxy writes (to script a reply). */
+  onWrite: ((all: string) => void) | null = null;
+
+  /** Queues bytes for the proxy to read. */
+  send(s: string): void {
+    this.#input.push(enc.encode(s));
+    this.#wake();
+  }
+
+  /** Ends the input (FIN). */
+  end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiting;
+    this.#waiting = null;
+    w?.();
+  }
+
+  async read(p: Uint8Array): Promise<number | null> {
+    while (this.#input.length === 0) {
+      if (this.#ended) return null;
+      if (this.closed) throw new Deno.errors.BadResource("closed");
+      await new Promise<void>((r) => this.#waiting = r);
+    }
+    const chunk = this.#input[0];
+    const n = Math.min(p.length, chunk.length);
+    p.set(chunk.subarray(0, n));
+    if (n === chunk.length) this.#input.shift();
+    else this.#input[0] = chunk.subarray(n);
+    return n;
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    if (this.closed) return Promise.reject(new Deno.errors.BadResource("closed"));
+    this.output += dec.decode(p);
+    this.onWrite?.(this.output);
+    const w = this.#wrote;
+    this.#wrote = null;
+    w?.();
+    return Promise.resolve(p.length);
+  }
+
+  closeWrite(): Promise<void> {
+    this.writeClosed = true;
+    return Promise.resolve();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.#wake();
+  }
+}
+
+interface Play {
+  client: Peer;
+  origin: Peer;
+  exchanges: Exchange[];
+  run: Promise<void>;
+}
+
+/** Starts a connection between a scripted client and a scripted origin (or a dial failure). */
+function play(dialResult: Peer | ProxyError, connectPorts: Set<number> | null = null): Play {
+  const client = new Peer();
+  const origin = dialResult instanceof Peer ? dialResult : new Peer();
+  const exchanges: Exchange[] = [];
+  const ctx: ConnectionContext = {
+    config: {
+      listen: [],
+      connectPorts,
+      logLevel: "error",
+      drainTimeoutMs: 1000,
+      connectTimeoutMs: 1000,
+      viaName: "sluice",
+    },
+    draining: false,
+    dial: () =>
+      dialResult instanceof Peer ? Promise.resolve(dialResult) : Promise.reject(dialResult),
+    observe: (ex) => exchanges.push(ex),
+  };
+  const run = new Connection(client, "test", ctx).run();
+  return { client, origin, exchanges, run };
+}
+
+/** An origin that answers `response` once it has seen a complete request head. */
+function answering(response: string): Peer {
+  const origin = new Peer();
+  origin.onWrite = (all) => {
+    if (all.includes("\r\n\r\n") && origin.onWrite) {
+      origin.onWrite = null;
+      queueMicrotask(() => {
+        origin.send(response);
+      });
+    }
+  };
+  return origin;
+}
+
+Deno.test("playbook: GET, keep-alive, then the client leaves", async () => {
+  const origin = answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+  const p = play(origin);
+  p.client.send("GET http://o.test/a HTTP/1.1\r\nHost: o.test\r\n\r\n");
+  while (!p.client.output.endsWith("hi")) await new Promise((r) => setTimeout(r, 1));
+  p.client.end();
+  await p.run;
+  assert.match(
+    origin.output,
+    /^GET \/a HTTP\/1\.1\r\nHost: o\.test\r\nVia: 1\.1 sluice\r\nConnection: close\r\n\r\n$/,
+  );
+  assert.match(
+    p.client.output,
+    /^HTTP\/1\.1 200 OK\r\nContent-Length: 2\r\nVia: 1\.1 sluice\r\n\r\nhi$/,
+  );
+  assert.deepEqual(p.exchanges[0].path, [
+    READ_REQUEST,
+    SEND_REQUEST,
+    READ_RESPONSE,
+    SEND_RESPONSE,
+    READ_REQUEST,
+  ]);
+  // the client's FIN between requests: READ_REQUEST -close-> CLOSED, nothing answered
+  assert.deepEqual(p.exchanges[1].path, [READ_REQUEST, CLOSED]);
+  assert.equal(p.exchanges[1].status, 0);
+  assert.ok(origin.closed && p.client.closed);
+  const ex = p.exchanges[0];
+  assert.equal(ex.clientRead, 46);
+  assert.equal(ex.serverWritten, origin.output.length);
+  assert.equal(ex.serverToWrite, origin.output.length);
+  assert.equal(ex.serverRead, 40);
+  assert.equal(ex.clientWritten, p.client.output.length);
+});
+
+Deno.test("playbook: Connection: close -> SEND_RESPONSE -close-> CLOSED", async () => {
+  const p = play(answering("HTTP/1.1 204 No Content\r\n\r\n"));
+  p.client.send("GET http://o.test/ HTTP/1.1\r\nConnection: close\r\n\r\n");
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [
+    READ_REQUEST,
+    SEND_REQUEST,
+    READ_RESPONSE,
+    SEND_RESPONSE,
+    CLOSED,
+  ]);
+  assert.match(p.client.output, /Connection: close\r\n/);
+  assert.equal(p.exchanges.length, 1);
+});
+
+Deno.test("playbook: a malformed request -> READ_REQUEST -reject-> SEND_RESPONSE -close-> CLOSED", async () => {
+  const p = play(new Peer());
+  p.client.send("GET http://o.test/ HTTP/1.1\r\nBad Header: x\r\n\r\n");
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [READ_REQUEST, SEND_RESPONSE, CLOSED]);
+  assert.match(p.client.output, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.equal(p.exchanges[0].reason, "bad-header");
+  assert.equal(p.origin.output, "");
+});
+
+Deno.test("playbook: a refused destination -> SEND_REQUEST -reject-> SEND_RESPONSE (403)", async () => {
+  const p = play(new ProxyError(403, "permission-denied", "no permission"));
+  p.client.send("GET http://o.test/ HTTP/1.1\r\n\r\n");
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [READ_REQUEST, SEND_REQUEST, SEND_RESPONSE, CLOSED]);
+  assert.match(p.client.output, /^HTTP\/1\.1 403 Forbidden\r\n/);
+});
+
+Deno.test("playbook: an unreachable origin -> SEND_REQUEST -fail-> SEND_RESPONSE (502)", async () => {
+  const p = play(new ProxyError(502, "upstream-refused", "refused"));
+  p.client.send("GET http://o.test/ HTTP/1.1\r\n\r\n");
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [READ_REQUEST, SEND_REQUEST, SEND_RESPONSE, CLOSED]);
+  assert.match(p.client.output, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+  assert.match(p.client.output, /X-Sluice-Reason: upstream-refused\r\n/);
+});
+
+Deno.test("playbook: a garbage response -> READ_RESPONSE -fail-> SEND_RESPONSE (502)", async () => {
+  const p = play(answering("220 smtp.example ESMTP\r\n\r\n"));
+  p.client.send("GET http://o.test/ HTTP/1.1\r\n\r\n");
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [
+    READ_REQUEST,
+    SEND_REQUEST,
+    READ_RESPONSE,
+    SEND_RESPONSE,
+    CLOSED,
+  ]);
+  assert.match(p.client.output, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+  assert.equal(p.exchanges[0].reason, "upstream-bad-response");
+});
+
+Deno.test("playbook: 100 Continue -> READ_RESPONSE -interim-> READ_RESPONSE", async () => {
+  const origin = answering(
+    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+  );
+  const p = play(origin);
+  p.client.send(
+    "POST http://o.test/ HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+  );
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [
+    READ_REQUEST,
+    SEND_REQUEST,
+    READ_RESPONSE,
+    READ_RESPONSE,
+    SEND_RESPONSE,
+    CLOSED,
+  ]);
+  assert.match(p.client.output, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  assert.ok(origin.output.endsWith("\r\n\r\nabc"));
+});
+
+Deno.test("playbook: CONNECT -> SEND_REQUEST -tunnel-> TUNNEL -close-> CLOSED", async () => {
+  const origin = new Peer();
+  const p = play(origin);
+  p.client.send("CONNECT o.test:443 HTTP/1.1\r\n\r\nclient-hello");
+  while (!origin.output.includes("client-hello")) await new Promise((r) => setTimeout(r, 1));
+  origin.send("server-hello");
+  p.client.end();
+  origin.end();
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [READ_REQUEST, SEND_REQUEST, TUNNEL, CLOSED]);
+  assert.equal(p.client.output, "HTTP/1.1 200 Connection Established\r\n\r\nserver-hello");
+  assert.equal(origin.output, "client-hello");
+  assert.ok(origin.writeClosed && p.client.writeClosed);
+});
+
+Deno.test("playbook: the client leaves mid-body -> READ_RESPONSE -close-> CLOSED, nothing answered", async () => {
+  const origin = new Peer();
+  const p = play(origin);
+  p.client.send("POST http://o.test/ HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+  while (!origin.output.endsWith("abc")) await new Promise((r) => setTimeout(r, 1));
+  p.client.end();
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [READ_REQUEST, SEND_REQUEST, READ_RESPONSE, CLOSED]);
+  assert.equal(p.exchanges[0].reason, "client-closed");
+  assert.equal(p.client.output, "");
+});
+
+Deno.test("playbook: pipelined requests keep their leftover bytes between exchanges", async () => {
+  let n = 0;
+  const origins: Peer[] = [];
+  const client = new Peer();
+  const exchanges: Exchange[] = [];
+  const ctx: ConnectionContext = {
+    config: {
+      listen: [],
+      connectPorts: null,
+      logLevel: "error",
+      drainTimeoutMs: 1000,
+      connectTimeoutMs: 1000,
+      viaName: "sluice",
+    },
+    draining: false,
+    dial: () => {
+      const o = answering(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${++n}`);
+      origins.push(o);
+      return Promise.resolve(o);
+    },
+    observe: (ex) => exchanges.push(ex),
+  };
+  const run = new Connection(client, "test", ctx).run();
+  client.send(
+    "GET http://o.test/1 HTTP/1.1\r\n\r\nGET http://o.test/2 HTTP/1.1\r\n\r\nGET http://o.test/3 HTTP/1.1\r\nConnection: close\r\n\r\n",
+  );
+  await run;
+  assert.equal(exchanges.length, 3);
+  assert.deepEqual(client.output.match(/\r\n\r\n\d/g), ["\r\n\r\n1", "\r\n\r\n2", "\r\n\r\n3"]);
+  assert.deepEqual(origins.map((o) => o.output.split(" ")[1]), ["/1", "/2", "/3"]);
+});
