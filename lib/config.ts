@@ -163,7 +163,11 @@ export function parseListen(s: string, defaultPort: number): ListenAddress {
 function parseConnectPorts(s: string): Set<number> | null {
   if (s.trim() === "*") return null;
   const ports = new Set<number>();
-  for (const part of s.split(",")) ports.add(parsePort(part.trim(), "--connect-ports entry"));
+  for (const part of s.split(",")) {
+    const port = parsePort(part.trim(), "--connect-ports entry");
+    if (port === 0) throw new ConfigError('Invalid --connect-ports entry "0": ports start at 1');
+    ports.add(port);
+  }
   return ports;
 }
 

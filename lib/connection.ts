@@ -354,7 +354,9 @@ export class Connection {
           "Upstream switched protocols, which sluice does not relay",
         );
       }
-      if (req.minor === 1) await send(this.#client, interimHead(head), ex);
+      if (req.minor === 1) {
+        await send(this.#client, interimHead(head, this.#ctx.config.viaName), ex);
+      }
       ex.transition("interim");
     }
   }

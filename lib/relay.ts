@@ -27,9 +27,9 @@ function lost(ep: Endpoint, what: string, cause?: unknown): ProxyError {
 export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
   const free = ep.buf.free();
   if (free.length === 0) throw new RangeError("Cannot read: buffer full");
-  let n: number | null;
+  let n: number | null = 0;
   try {
-    n = await ep.conn.read(free);
+    while (n === 0) n = await ep.conn.read(free);
   } catch (err) {
     throw lost(ep, "failed while reading", err);
   }
@@ -144,6 +144,7 @@ export async function relayUntilClose(
       throw lost(from, "failed while reading", err);
     }
     if (n === null) break;
+    if (n === 0) continue;
     ex.serverRead += n;
     if (!rechunk) {
       await send(to, bytes.subarray(0, n), ex);

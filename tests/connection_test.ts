@@ -232,7 +232,10 @@ Deno.test("playbook: 100 Continue -> READ_RESPONSE -interim-> READ_RESPONSE", as
     SEND_RESPONSE,
     CLOSED,
   ]);
-  assert.match(p.client.output, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  assert.match(
+    p.client.output,
+    /^HTTP\/1\.1 100 Continue\r\nVia: 1\.1 sluice\r\n\r\nHTTP\/1\.1 200 OK\r\n/,
+  );
   assert.ok(origin.output.endsWith("\r\n\r\nabc"));
 });
 

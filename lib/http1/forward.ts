@@ -135,10 +135,11 @@ export function planResponse(
   return { head: encodeLatin1(out.join("")), mode, keepAlive };
 }
 
-/** An interim (1xx) response head as relayed to an HTTP/1.1 client. */
-export function interimHead(res: ResponseHead): Uint8Array {
+/** An interim (1xx) response head as relayed to an HTTP/1.1 client, with `Via`. */
+export function interimHead(res: ResponseHead, viaName: string): Uint8Array {
   const h: HeaderList = res.headers;
   stripHopByHop(h);
+  appendVia(h, res.minor, viaName);
   const out: string[] = ["HTTP/1.1 ", String(res.status), " ", res.reason, "\r\n"];
   h.serializeInto(out);
   out.push("\r\n");

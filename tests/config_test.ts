@@ -1,0 +1,225 @@
+import assert from "node:assert/strict";
+import {
+  type Command,
+  type Config,
+  ConfigError,
+  helpText,
+  LOG_LEVELS,
+  OPTIONS,
+  parseCommandLine,
+  parseListen,
+  VERSION,
+} from "../lib/config.ts";
+
+function serve(args: string[]): Config {
+  const cmd: Command = parseCommandLine(args);
+  assert.equal(cmd.kind, "serve");
+  return (cmd as { kind: "serve"; config: Config }).config;
+}
+
+/** Asserts a ConfigError with a one-line message matching `msg`. */
+function configError(args: string[], msg: RegExp): void {
+  assert.throws(() => parseCommandLine(args), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    assert.equal(e.name, "ConfigError");
+    assert.ok(e.message.length > 0);
+    assert.ok(!e.message.includes("\n"), `message has several lines: ${e.message}`);
+    assert.match(e.message, msg);
+    return true;
+  });
+}
+
+Deno.test("parseCommandLine: defaults", () => {
+  assert.deepEqual(serve([]), {
+    listen: [{ hostname: "127.0.0.1", port: 8080 }, { hostname: "::1", port: 8080 }],
+    connectPorts: new Set([443]),
+    logLevel: "info",
+    drainTimeoutMs: 10000,
+    connectTimeoutMs: 10000,
+    viaName: "sluice",
+  });
+});
+
+Deno.test("parseCommandLine: a bare PORT sets the port of both default addresses", () => {
+  assert.deepEqual(serve(["3128"]).listen, [
+    { hostname: "127.0.0.1", port: 3128 },
+    { hostname: "::1", port: 3128 },
+  ]);
+});
+
+Deno.test("parseCommandLine: --port and -p", () => {
+  const expected = [{ hostname: "127.0.0.1", port: 9090 }, { hostname: "::1", port: 9090 }];
+  assert.deepEqual(serve(["--port", "9090"]).listen, expected);
+  assert.deepEqual(serve(["--port=9090"]).listen, expected);
+  assert.deepEqual(serve(["-p", "9090"]).listen, expected);
+});
+
+Deno.test("parseCommandLine: both a bare PORT and --port is an error", () => {
+  configError(["3128", "--port", "9090"], /port once/);
+  configError(["-p", "9090", "3128"], /port once/);
+});
+
+Deno.test("parseCommandLine: more than one bare argument is an error", () => {
+  configError(["1", "2"], /Unexpected argument "2"/);
+});
+
+Deno.test("parseCommandLine: --listen is repeatable and replaces the defaults", () => {
+  assert.deepEqual(
+    serve(["--listen", "[::]:9000", "--listen", "0.0.0.0:3128", "-l", "::1", "-l", "8081"]).listen,
+    [
+      { hostname: "::", port: 9000 },
+      { hostname: "0.0.0.0", port: 3128 },
+      { hostname: "::1", port: 8080 },
+      { hostname: "127.0.0.1", port: 8081 },
+    ],
+  );
+});
+
+Deno.test("parseCommandLine: --listen without a port takes the --port value", () => {
+  assert.deepEqual(serve(["--port", "7000", "--listen", "::1", "--listen", "localhost"]).listen, [
+    { hostname: "::1", port: 7000 },
+    { hostname: "localhost", port: 7000 },
+  ]);
+  assert.deepEqual(serve(["7001", "--listen", "[::1]"]).listen, [{ hostname: "::1", port: 7001 }]);
+});
+
+Deno.test("parseListen: forms", () => {
+  assert.deepEqual(parseListen("[::]:9000", 1), { hostname: "::", port: 9000 });
+  assert.deepEqual(parseListen("[::1]", 1), { hostname: "::1", port: 1 });
+  assert.deepEqual(parseListen("0.0.0.0:3128", 1), { hostname: "0.0.0.0", port: 3128 });
+  assert.deepEqual(parseListen("::1", 1), { hostname: "::1", port: 1 });
+  assert.deepEqual(parseListen("fe80::1", 5), { hostname: "fe80::1", port: 5 });
+  assert.deepEqual(parseListen("8081", 1), { hostname: "127.0.0.1", port: 8081 });
+  assert.deepEqual(parseListen(":3128", 1), { hostname: "0.0.0.0", port: 3128 });
+  assert.deepEqual(parseListen("example.test", 2), { hostname: "example.test", port: 2 });
+  assert.deepEqual(parseListen("host:0", 2), { hostname: "host", port: 0 });
+});
+
+Deno.test("parseListen: errors", () => {
+  assert.throws(() => parseListen("[::1", 1), ConfigError);
+  assert.throws(() => parseListen("[::1]9000", 1), ConfigError);
+  assert.throws(() => parseListen("[::1]:x", 1), ConfigError);
+  assert.throws(() => parseListen("host:", 1), ConfigError);
+  assert.throws(() => parseListen("host:70000", 1), ConfigError);
+  assert.throws(() => parseListen("host:-1", 1), ConfigError);
+  assert.throws(() => parseListen("99999", 1), ConfigError);
+});
+
+Deno.test("parseCommandLine: bad --listen values are ConfigErrors", () => {
+  configError(["--listen", "[::1"], /unclosed/);
+  configError(["--listen", "a:b"], /Invalid port "b"/);
+});
+
+Deno.test("parseCommandLine: --connect-ports list", () => {
+  assert.deepEqual(serve(["--connect-ports", "443,8443"]).connectPorts, new Set([443, 8443]));
+  assert.deepEqual(
+    serve(["--connect-ports", " 443 , 8443 ,443"]).connectPorts,
+    new Set([443, 8443]),
+  );
+  assert.deepEqual(serve(["--connect-ports", "22"]).connectPorts, new Set([22]));
+});
+
+Deno.test('parseCommandLine: --connect-ports "*" allows any port (null)', () => {
+  assert.equal(serve(["--connect-ports", "*"]).connectPorts, null);
+  assert.equal(serve(["--connect-ports", " * "]).connectPorts, null);
+});
+
+Deno.test("parseCommandLine: bad --connect-ports entries", () => {
+  configError(["--connect-ports", "443,,8443"], /connect-ports entry ""/);
+  configError(["--connect-ports", "https"], /connect-ports entry "https"/);
+  configError(["--connect-ports", "443,0"], /connect-ports entry "0"/);
+  configError(["--connect-ports", "443,70000"], /70000/);
+  configError(["--connect-ports", "*,443"], /connect-ports/);
+});
+
+Deno.test("parseCommandLine: every log level is accepted", () => {
+  assert.deepEqual([...LOG_LEVELS], ["debug", "info", "warning", "error"]);
+  for (const level of LOG_LEVELS) assert.equal(serve(["--log-level", level]).logLevel, level);
+});
+
+Deno.test("parseCommandLine: a bad log level is a ConfigError", () => {
+  configError(
+    ["--log-level", "verbose"],
+    /Invalid --log-level "verbose".*debug, info, warning, error/,
+  );
+  configError(["--log-level", "INFO"], /Invalid --log-level "INFO"/);
+  configError(["--log-level", "warn"], /warn/);
+});
+
+Deno.test("parseCommandLine: bad ports are ConfigErrors", () => {
+  configError(["70000"], /Invalid port "70000"/);
+  configError(["--port", "abc"], /Invalid port "abc"/);
+  configError(["--port", "-1"], /.+/);
+  configError(["--port", ""], /Invalid port ""/);
+  configError(["123456"], /Invalid port/);
+  configError(["80.5"], /Invalid port/);
+});
+
+Deno.test("parseCommandLine: port 0 and 65535 are accepted", () => {
+  assert.equal(serve(["0"]).listen[0].port, 0);
+  assert.equal(serve(["65535"]).listen[1].port, 65535);
+});
+
+Deno.test("parseCommandLine: unknown flags are ConfigErrors with a one-line message", () => {
+  configError(["--bogus"], /--bogus/);
+  configError(["-x"], /-x/);
+  configError(["--port"], /port/);
+  configError(["--help=yes"], /help/);
+});
+
+Deno.test("parseCommandLine: drain and connect timeouts in seconds", () => {
+  const c = serve(["--drain-timeout", "2.5", "--connect-timeout", "0"]);
+  assert.equal(c.drainTimeoutMs, 2500);
+  assert.equal(c.connectTimeoutMs, 0);
+  assert.equal(serve(["--connect-timeout", "0.0004"]).connectTimeoutMs, 0);
+  assert.equal(serve(["--connect-timeout", "30"]).connectTimeoutMs, 30000);
+});
+
+Deno.test("parseCommandLine: bad timeouts are ConfigErrors", () => {
+  configError(["--drain-timeout", "abc"], /Invalid --drain-timeout "abc"/);
+  configError(["--drain-timeout", "-1"], /drain-timeout/);
+  configError(["--connect-timeout", ""], /Invalid --connect-timeout ""/);
+  configError(["--connect-timeout", "Infinity"], /connect-timeout/);
+  configError(["--connect-timeout", "NaN"], /connect-timeout/);
+});
+
+Deno.test("parseCommandLine: --help and -h", () => {
+  assert.deepEqual(parseCommandLine(["--help"]), { kind: "help" });
+  assert.deepEqual(parseCommandLine(["-h"]), { kind: "help" });
+  // Help wins over other values, even invalid ones.
+  assert.deepEqual(parseCommandLine(["--port", "abc", "--help"]), { kind: "help" });
+});
+
+Deno.test("parseCommandLine: --version and -V", () => {
+  assert.deepEqual(parseCommandLine(["--version"]), { kind: "version" });
+  assert.deepEqual(parseCommandLine(["-V"]), { kind: "version" });
+  assert.deepEqual(parseCommandLine(["--help", "--version"]), { kind: "help" });
+});
+
+Deno.test("OPTIONS: names and short flags are unique", () => {
+  const names = OPTIONS.map((o) => o.name);
+  assert.equal(new Set(names).size, names.length);
+  const shorts = OPTIONS.flatMap((o) => (o.short ? [o.short] : []));
+  assert.equal(new Set(shorts).size, shorts.length);
+  for (const s of shorts) assert.equal(s.length, 1);
+});
+
+Deno.test("helpText: mentions the version, usage and every option", () => {
+  const help = helpText();
+  assert.match(help, new RegExp(`^sluice ${VERSION.replaceAll(".", "\\.")}`));
+  assert.match(help, /Usage: sluice \[PORT\] \[options\]/);
+  for (const o of OPTIONS) {
+    assert.ok(help.includes(`--${o.name}`), `--${o.name} missing from help`);
+    assert.ok(help.includes(o.help), `help text of --${o.name} missing`);
+    if (o.short) assert.ok(help.includes(`-${o.short}, --${o.name}`), `-${o.short} missing`);
+    if (o.arg) assert.ok(help.includes(`--${o.name} ${o.arg}`), `${o.arg} missing`);
+    if (o.default) assert.ok(help.includes(`(default ${o.default})`), `default of ${o.name}`);
+  }
+});
+
+Deno.test("helpText: one line per option", () => {
+  const lines = helpText().split("\n");
+  for (const o of OPTIONS) {
+    assert.equal(lines.filter((l) => l.includes(`--${o.name}`)).length, 1, o.name);
+  }
+});

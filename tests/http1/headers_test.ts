@@ -1,0 +1,210 @@
+import assert from "node:assert/strict";
+import { appendVia, HeaderList, HOP_BY_HOP, stripHopByHop } from "../../lib/http1/headers.ts";
+
+function list(...pairs: [string, string][]): HeaderList {
+  const h = new HeaderList();
+  for (const [n, v] of pairs) h.append(n, v);
+  return h;
+}
+
+function fields(h: HeaderList): [string, string][] {
+  return h.names.map((n, i) => [n, h.values[i]]);
+}
+
+function serialize(h: HeaderList): string {
+  const out: string[] = [];
+  h.serializeInto(out);
+  return out.join("");
+}
+
+Deno.test("HeaderList: append keeps names as received and lower-case keys", () => {
+  const h = list(["Content-Type", "text/plain"], ["X-FOO", "1"]);
+  assert.equal(h.size, 2);
+  assert.deepEqual(h.names, ["Content-Type", "X-FOO"]);
+  assert.deepEqual(h.keys, ["content-type", "x-foo"]);
+  assert.deepEqual(h.values, ["text/plain", "1"]);
+});
+
+Deno.test("HeaderList: get returns the first value by lower-case key", () => {
+  const h = list(["Accept", "a"], ["ACCEPT", "b"]);
+  assert.equal(h.get("accept"), "a");
+  assert.equal(h.get("missing"), undefined);
+  // Lookups take lower-case keys only.
+  assert.equal(h.get("Accept"), undefined);
+});
+
+Deno.test("HeaderList: get distinguishes an empty value from absence", () => {
+  const h = list(["X-Empty", ""]);
+  assert.equal(h.get("x-empty"), "");
+  assert.equal(h.has("x-empty"), true);
+});
+
+Deno.test("HeaderList: getAll returns every value in order", () => {
+  const h = list(["Set-Cookie", "a=1"], ["X", "y"], ["set-cookie", "b=2"], ["SET-COOKIE", "c=3"]);
+  assert.deepEqual(h.getAll("set-cookie"), ["a=1", "b=2", "c=3"]);
+  assert.deepEqual(h.getAll("nope"), []);
+});
+
+Deno.test("HeaderList: has", () => {
+  const h = list(["Host", "a"]);
+  assert.equal(h.has("host"), true);
+  assert.equal(h.has("hos"), false);
+  assert.equal(h.has("hostx"), false);
+});
+
+Deno.test("HeaderList: delete removes every field with the key and counts them", () => {
+  const h = list(["A", "1"], ["B", "2"], ["a", "3"], ["C", "4"], ["A", "5"]);
+  assert.equal(h.delete("a"), 3);
+  assert.deepEqual(fields(h), [["B", "2"], ["C", "4"]]);
+  assert.deepEqual(h.keys, ["b", "c"]);
+  assert.equal(h.size, 2);
+  assert.equal(h.delete("a"), 0);
+  assert.equal(h.size, 2);
+});
+
+Deno.test("HeaderList: delete of adjacent duplicates", () => {
+  const h = list(["X", "1"], ["x", "2"], ["X", "3"]);
+  assert.equal(h.delete("x"), 3);
+  assert.equal(h.size, 0);
+  assert.deepEqual(h.keys, []);
+  assert.deepEqual(h.values, []);
+});
+
+Deno.test("HeaderList: set appends when absent, using the given name", () => {
+  const h = list(["A", "1"]);
+  h.set("Via", "1.1 x");
+  assert.deepEqual(fields(h), [["A", "1"], ["Via", "1.1 x"]]);
+});
+
+Deno.test("HeaderList: set replaces at the first place and removes the others", () => {
+  const h = list(["A", "1"], ["x-dup", "a"], ["B", "2"], ["X-Dup", "b"], ["C", "3"], [
+    "X-DUP",
+    "c",
+  ]);
+  h.set("X-Dup", "new");
+  // The first field keeps its place and its name as received.
+  assert.deepEqual(fields(h), [["A", "1"], ["x-dup", "new"], ["B", "2"], ["C", "3"]]);
+  assert.deepEqual(h.keys, ["a", "x-dup", "b", "c"]);
+  assert.equal(h.get("x-dup"), "new");
+  assert.deepEqual(h.getAll("x-dup"), ["new"]);
+});
+
+Deno.test("HeaderList: tokens splits, trims, lower-cases and skips empty elements", () => {
+  const h = list(["Connection", " Keep-Alive ,  X-Foo"], ["Other", "no"], [
+    "connection",
+    ",,UPGRADE, ,",
+  ]);
+  assert.deepEqual(h.tokens("connection"), ["keep-alive", "x-foo", "upgrade"]);
+  assert.deepEqual(h.tokens("missing"), []);
+  assert.deepEqual(list(["Connection", ""]).tokens("connection"), []);
+});
+
+Deno.test("HeaderList: serializeInto writes name: value CRLF for each field, in order", () => {
+  const h = list(["Host", "a"], ["x-lower", "v"], ["X-Empty", ""]);
+  const out: string[] = ["START\r\n"];
+  h.serializeInto(out);
+  assert.equal(out.join(""), "START\r\nHost: a\r\nx-lower: v\r\nX-Empty: \r\n");
+  assert.equal(serialize(new HeaderList()), "");
+});
+
+Deno.test("HOP_BY_HOP lists the connection-specific fields", () => {
+  assert.deepEqual([...HOP_BY_HOP].toSorted(), [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+  ]);
+});
+
+Deno.test("stripHopByHop: removes every hop-by-hop field and keeps the rest in order", () => {
+  const h = list(
+    ["Host", "example.com"],
+    ["Connection", "keep-alive"],
+    ["Accept", "*/*"],
+    ["Proxy-Connection", "keep-alive"],
+    ["Keep-Alive", "timeout=5"],
+    ["TE", "trailers"],
+    ["Trailer", "Expires"],
+    ["Upgrade", "websocket"],
+    ["Proxy-Authorization", "Basic eDp5"],
+    ["Proxy-Authenticate", "Basic"],
+    ["User-Agent", "t"],
+    ["x-custom", "1"],
+  );
+  const tokens = stripHopByHop(h);
+  assert.deepEqual(tokens, ["keep-alive", "keep-alive"]);
+  assert.deepEqual(fields(h), [
+    ["Host", "example.com"],
+    ["Accept", "*/*"],
+    ["User-Agent", "t"],
+    ["x-custom", "1"],
+  ]);
+});
+
+Deno.test("stripHopByHop: removes fields named in Connection, case-insensitively", () => {
+  const h = list(
+    ["Connection", "close, X-Trace"],
+    ["x-trace", "1"],
+    ["A", "a"],
+    ["X-TRACE", "2"],
+    ["connection", "X-Other"],
+    ["X-Other", "o"],
+    ["B", "b"],
+  );
+  const tokens = stripHopByHop(h);
+  assert.deepEqual(tokens, ["close", "x-trace", "x-other"]);
+  assert.deepEqual(fields(h), [["A", "a"], ["B", "b"]]);
+});
+
+Deno.test("stripHopByHop: removes fields named in Proxy-Connection", () => {
+  const h = list(["Proxy-Connection", "X-Secret"], ["X-Secret", "s"], ["Keep", "k"]);
+  assert.deepEqual(stripHopByHop(h), ["x-secret"]);
+  assert.deepEqual(fields(h), [["Keep", "k"]]);
+});
+
+Deno.test("stripHopByHop: keeps Transfer-Encoding and Content-Length even when named in Connection", () => {
+  const h = list(
+    ["Transfer-Encoding", "chunked"],
+    ["Connection", "Transfer-Encoding, Content-Length, X-A"],
+    ["Content-Length", "10"],
+    ["X-A", "a"],
+    ["Date", "d"],
+  );
+  stripHopByHop(h);
+  assert.deepEqual(fields(h), [
+    ["Transfer-Encoding", "chunked"],
+    ["Content-Length", "10"],
+    ["Date", "d"],
+  ]);
+});
+
+Deno.test("stripHopByHop: a list with no hop-by-hop fields is unchanged", () => {
+  const h = list(["A", "1"], ["B", "2"], ["a", "3"]);
+  assert.deepEqual(stripHopByHop(h), []);
+  assert.deepEqual(fields(h), [["A", "1"], ["B", "2"], ["a", "3"]]);
+});
+
+Deno.test("appendVia: adds Via at the end when there is none", () => {
+  const h = list(["A", "1"]);
+  appendVia(h, 1, "sluice");
+  assert.deepEqual(fields(h), [["A", "1"], ["Via", "1.1 sluice"]]);
+  const h0 = new HeaderList();
+  appendVia(h0, 0, "proxy");
+  assert.deepEqual(fields(h0), [["Via", "1.0 proxy"]]);
+});
+
+Deno.test("appendVia: extends an existing Via in place", () => {
+  const h = list(["A", "1"], ["via", "1.0 first"], ["B", "2"]);
+  appendVia(h, 1, "sluice");
+  assert.deepEqual(fields(h), [["A", "1"], ["via", "1.0 first, 1.1 sluice"], ["B", "2"]]);
+});
+
+Deno.test("appendVia: merges several Via fields into one at the first place", () => {
+  const h = list(["Via", "1.1 a"], ["X", "x"], ["Via", "1.0 b, 1.1 c"]);
+  appendVia(h, 0, "sluice");
+  assert.deepEqual(fields(h), [["Via", "1.1 a, 1.0 b, 1.1 c, 1.0 sluice"], ["X", "x"]]);
+});
