@@ -174,10 +174,13 @@ export class ChunkedDecoder {
           i++;
           break;
         case S.TrailerStart:
+          // the blank line that ends the body is not part of the trailer section
           if (c === CR) this.#state = S.EndLf;
           else if (c === LF) this.#state = S.Done;
-          else this.#state = S.TrailerLine;
-          this.#countTrailer();
+          else {
+            this.#state = S.TrailerLine;
+            this.#countTrailer();
+          }
           i++;
           if (this.#state === S.Done) return i;
           break;

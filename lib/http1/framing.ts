@@ -121,6 +121,7 @@ export function requestFraming(head: RequestHead): BodyFraming {
 export function responseFraming(method: string, head: ResponseHead): BodyFraming {
   const s = head.status;
   if (method === "HEAD" || s < 200 || s === 204 || s === 304) return NO_BODY;
+  if (method === "CONNECT" && s < 300) return NO_BODY;
   const hasTe = head.headers.has("transfer-encoding");
   if (hasTe) {
     if (head.headers.has("content-length")) {
@@ -136,13 +137,14 @@ export function responseFraming(method: string, head: ResponseHead): BodyFraming
     ) {
       return { kind: "chunked" };
     }
-    if (te.includes("chunked")) {
+    if (te.indexOf("chunked") !== te.lastIndexOf("chunked")) {
       throw new ParseError(
         502,
         "upstream-bad-response",
-        "Cannot frame response: chunked is not the last transfer coding",
+        "Cannot frame response: chunked applied more than once",
       );
     }
+    // chunked not last: the body runs until the origin closes (RFC 9112 section 6.3)
     return { kind: "close" };
   }
   const cl = contentLength(head.headers, 502, "upstream-bad-response");

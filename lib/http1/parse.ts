@@ -149,18 +149,14 @@ abstract class HeadParser<T> {
       }
       if (lines.length === 0 && end - this.#lineStart > lim.maxLine) throw this.lineTooLong();
       lines.push(this.#lineStart, end);
-      if (lines.length / 2 - 1 > lim.maxHeaders) {
-        throw new ParseError(
-          431,
-          "too-many-headers",
-          `Cannot parse head: more than ${lim.maxHeaders} header fields`,
-        );
-      }
+      if (lines.length / 2 - 1 > lim.maxHeaders) throw this.tooManyHeaders();
       this.#lineStart = lf + 1;
       i = lf + 1;
     }
     this.#pos = n;
-    if (lines.length === 0 && n - this.#lineStart > lim.maxLine) throw this.lineTooLong();
+    // a CR at the end may be the first half of the CRLF: it does not count yet
+    const partial = n - this.#lineStart - (n > this.#lineStart && bytes[n - 1] === CR ? 1 : 0);
+    if (lines.length === 0 && partial > lim.maxLine) throw this.lineTooLong();
     if (n >= lim.maxHead) throw this.tooLarge();
     return null;
   }
@@ -189,6 +185,14 @@ abstract class HeadParser<T> {
   /** The error for an over-long head. */
   protected tooLarge(): ParseError {
     return this.#tooLargeError();
+  }
+  /** The error for more header fields than the limit. */
+  protected tooManyHeaders(): ParseError {
+    return new ParseError(
+      431,
+      "too-many-headers",
+      `Cannot parse head: more than ${this.#limits.maxHeaders} header fields`,
+    );
   }
 
   /** Parses header lines `lines[2..]` into a list. */
@@ -340,6 +344,13 @@ export class ResponseParser extends HeadParser<ResponseHead> {
       502,
       "upstream-bad-response",
       `Cannot parse status line: longer than ${this.limits.maxLine} bytes`,
+    );
+  }
+  protected override tooManyHeaders(): ParseError {
+    return new ParseError(
+      502,
+      "upstream-bad-response",
+      `Cannot parse response head: more than ${this.limits.maxHeaders} header fields`,
     );
   }
 
