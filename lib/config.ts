@@ -35,9 +35,40 @@ export interface Config {
   drainTimeoutMs: number;
   /** Deadline for resolving and connecting to an origin (ms). */
   connectTimeoutMs: number;
+  /** The whole request head must arrive within this (ms), else 408. */
+  headerTimeoutMs: number;
+  /** An idle keep-alive client connection is closed after this (ms). */
+  idleTimeoutMs: number;
+  /** A CONNECT tunnel with no traffic either way is closed after this (ms). */
+  tunnelIdleTimeoutMs: number;
+  /** The origin's first response byte must come within this after the request (ms), else 504. */
+  responseTimeoutMs: number;
+  /** A body that makes no progress for this long is abandoned (ms). */
+  stallTimeoutMs: number;
+  /** Most client connections at once; beyond it new clients get 503. */
+  maxConnections: number;
+  /** Most client connections at once from one address. */
+  maxConnectionsPerClient: number;
   /** Name in `Via` and `Proxy-Status`. */
   viaName: string;
 }
+
+/** Every default, as one configuration. */
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
+  listen: [{ hostname: "127.0.0.1", port: 8080 }, { hostname: "::1", port: 8080 }],
+  connectPorts: new Set([443]),
+  logLevel: "info",
+  drainTimeoutMs: 10_000,
+  connectTimeoutMs: 10_000,
+  headerTimeoutMs: 15_000,
+  idleTimeoutMs: 60_000,
+  tunnelIdleTimeoutMs: 600_000,
+  responseTimeoutMs: 60_000,
+  stallTimeoutMs: 60_000,
+  maxConnections: 4096,
+  maxConnectionsPerClient: 256,
+  viaName: "sluice",
+});
 
 /** One row of the option table. */
 export interface OptionSpec {
@@ -55,6 +86,47 @@ export interface OptionSpec {
   default?: string;
   /** One-line description. */
   help: string;
+  /** For a seconds or count option: the config key it sets. */
+  key?: SecondsKey | CountKey;
+  /** For a seconds or count option: how its value is read. */
+  unit?: "seconds" | "count";
+}
+
+/** Config keys set from a number of seconds. */
+export type SecondsKey =
+  | "drainTimeoutMs"
+  | "connectTimeoutMs"
+  | "headerTimeoutMs"
+  | "idleTimeoutMs"
+  | "tunnelIdleTimeoutMs"
+  | "responseTimeoutMs"
+  | "stallTimeoutMs";
+
+/** Config keys set from a whole number. */
+export type CountKey = "maxConnections" | "maxConnectionsPerClient";
+
+function seconds(name: string, key: SecondsKey, help: string): OptionSpec {
+  return {
+    name,
+    type: "string",
+    arg: "SECONDS",
+    default: String(DEFAULT_CONFIG[key] / 1000),
+    help,
+    key,
+    unit: "seconds",
+  };
+}
+
+function count(name: string, key: CountKey, help: string): OptionSpec {
+  return {
+    name,
+    type: "string",
+    arg: "N",
+    default: String(DEFAULT_CONFIG[key]),
+    help,
+    key,
+    unit: "count",
+  };
 }
 
 /** Every option, in help order. */
@@ -90,20 +162,43 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "info",
     help: "debug, info, warning or error",
   },
-  {
-    name: "drain-timeout",
-    type: "string",
-    arg: "SECONDS",
-    default: "10",
-    help: "on SIGINT/SIGTERM, how long in-flight exchanges may finish",
-  },
-  {
-    name: "connect-timeout",
-    type: "string",
-    arg: "SECONDS",
-    default: "10",
-    help: "deadline to resolve and connect to an origin (then 504)",
-  },
+  seconds(
+    "drain-timeout",
+    "drainTimeoutMs",
+    "on SIGINT/SIGTERM, how long in-flight exchanges may finish",
+  ),
+  seconds(
+    "connect-timeout",
+    "connectTimeoutMs",
+    "deadline to resolve and connect to an origin (then 504)",
+  ),
+  seconds(
+    "header-timeout",
+    "headerTimeoutMs",
+    "the whole request head must arrive within this (then 408)",
+  ),
+  seconds(
+    "idle-timeout",
+    "idleTimeoutMs",
+    "an idle keep-alive client connection is closed after this",
+  ),
+  seconds(
+    "tunnel-idle-timeout",
+    "tunnelIdleTimeoutMs",
+    "a CONNECT tunnel with no traffic is closed after this",
+  ),
+  seconds(
+    "response-timeout",
+    "responseTimeoutMs",
+    "the origin must start its response within this (then 504)",
+  ),
+  seconds("stall-timeout", "stallTimeoutMs", "a body that stops moving for this long is abandoned"),
+  count("max-connections", "maxConnections", "most client connections at once (beyond: 503)"),
+  count(
+    "max-connections-per-client",
+    "maxConnectionsPerClient",
+    "most connections at once from one client address",
+  ),
   { name: "help", short: "h", type: "boolean", help: "show this help and exit" },
   { name: "version", short: "V", type: "boolean", help: "print the version and exit" },
 ];
@@ -136,6 +231,13 @@ function parseSeconds(s: string, flag: string): number {
     throw new ConfigError(`Invalid --${flag} "${s}": expected seconds (a number >= 0)`);
   }
   return Math.round(n * 1000);
+}
+
+function parseCount(s: string, flag: string): number {
+  if (!/^[0-9]{1,9}$/.test(s) || Number(s) < 1) {
+    throw new ConfigError(`Invalid --${flag} "${s}": expected a whole number >= 1`);
+  }
+  return Number(s);
 }
 
 /** Parses `HOST[:PORT]`, `[V6]:PORT` or a bare IPv6 literal. */
@@ -223,23 +325,19 @@ export function parseCommandLine(args: string[]): Command {
       `Invalid --log-level "${level}": expected one of ${LOG_LEVELS.join(", ")}`,
     );
   }
-  return {
-    kind: "serve",
-    config: {
-      listen,
-      connectPorts: parseConnectPorts((v["connect-ports"] as string | undefined) ?? "443"),
-      logLevel: level as LogLevel,
-      drainTimeoutMs: parseSeconds(
-        (v["drain-timeout"] as string | undefined) ?? "10",
-        "drain-timeout",
-      ),
-      connectTimeoutMs: parseSeconds(
-        (v["connect-timeout"] as string | undefined) ?? "10",
-        "connect-timeout",
-      ),
-      viaName: "sluice",
-    },
+  const config: Config = {
+    ...DEFAULT_CONFIG,
+    listen,
+    connectPorts: parseConnectPorts((v["connect-ports"] as string | undefined) ?? "443"),
+    logLevel: level as LogLevel,
   };
+  for (const o of OPTIONS) {
+    const value = v[o.name] as string | undefined;
+    if (value === undefined || o.key === undefined) continue;
+    if (o.unit === "seconds") config[o.key as SecondsKey] = parseSeconds(value, o.name);
+    else config[o.key as CountKey] = parseCount(value, o.name);
+  }
+  return { kind: "serve", config };
 }
 
 /** The `--help` text, generated from {@linkcode OPTIONS}. */

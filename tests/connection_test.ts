@@ -4,6 +4,7 @@
  * asserts the bytes that come out and the states each exchange walked.
  */
 import assert from "node:assert/strict";
+import { DEFAULT_CONFIG } from "../lib/config.ts";
 import { Connection, type ConnectionContext } from "../lib/connection.ts";
 import { ProxyError } from "../lib/errors.ts";
 import type { Duplex, Exchange } from "../lib/exchange.ts";
@@ -93,14 +94,7 @@ function play(dialResult: Peer | ProxyError, connectPorts: Set<number> | null = 
   const origin = dialResult instanceof Peer ? dialResult : new Peer();
   const exchanges: Exchange[] = [];
   const ctx: ConnectionContext = {
-    config: {
-      listen: [],
-      connectPorts,
-      logLevel: "error",
-      drainTimeoutMs: 1000,
-      connectTimeoutMs: 1000,
-      viaName: "sluice",
-    },
+    config: { ...DEFAULT_CONFIG, listen: [], connectPorts, logLevel: "error" },
     draining: false,
     dial: () =>
       dialResult instanceof Peer ? Promise.resolve(dialResult) : Promise.reject(dialResult),
@@ -272,14 +266,7 @@ Deno.test("playbook: pipelined requests keep their leftover bytes between exchan
   const client = new Peer();
   const exchanges: Exchange[] = [];
   const ctx: ConnectionContext = {
-    config: {
-      listen: [],
-      connectPorts: null,
-      logLevel: "error",
-      drainTimeoutMs: 1000,
-      connectTimeoutMs: 1000,
-      viaName: "sluice",
-    },
+    config: { ...DEFAULT_CONFIG, listen: [], connectPorts: null, logLevel: "error" },
     draining: false,
     dial: () => {
       const o = answering(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${++n}`);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Config } from "../../lib/config.ts";
+import { type Config, DEFAULT_CONFIG } from "../../lib/config.ts";
 import type { ConnectionContext } from "../../lib/connection.ts";
 import { ProxyServer } from "../../lib/server.ts";
 
@@ -34,12 +34,12 @@ export function delay(ms: number): Promise<void> {
 /** A configuration for in-process tests: one loopback listener on a free port. */
 export function testConfig(over: Partial<Config> = {}): Config {
   return {
+    ...DEFAULT_CONFIG,
     listen: [{ hostname: "127.0.0.1", port: 0 }],
     connectPorts: null,
     logLevel: "error",
     drainTimeoutMs: 2000,
     connectTimeoutMs: 2000,
-    viaName: "sluice",
     ...over,
   };
 }
