@@ -30,6 +30,8 @@ import { logAccess, logger } from "./log.ts";
 import { fill, relayChunked, relayLength, relayUntilClose, send, tunnel } from "./relay.ts";
 import { CONNECT_ESTABLISHED, errorResponse } from "./responses.ts";
 import { State } from "./state.ts";
+import { ConnectionTimer } from "./connection_timer.ts";
+import type { Timers } from "./timers.ts";
 import { dial } from "./upstream/dial.ts";
 
 const log = logger("connection");
@@ -40,15 +42,21 @@ export interface ConnectionContext {
   readonly config: Config;
   /** Set when the server drains: finish the exchange in flight, then close. */
   draining: boolean;
-  /** Opens an upstream connection (replaceable in tests). */
-  dial(target: Target, timeoutMs: number): Promise<Duplex>;
+  /** Opens an upstream connection; `signal` aborts at the connect deadline (replaceable in tests). */
+  dial(target: Target, signal: AbortSignal, timeoutMs: number): Promise<Duplex>;
+  /** The deadline walker every connection arms its one deadline with. */
+  readonly timers: Timers;
   /** Called with each exchange record when it ends (tests, metrics). */
   observe?: (ex: Exchange) => void;
 }
 
 /** The default way to reach an origin. */
-export function dialTarget(target: Target, timeoutMs: number): Promise<Duplex> {
-  return dial(target.host, target.port, { timeoutMs });
+export function dialTarget(
+  target: Target,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<Duplex> {
+  return dial(target.host, target.port, { signal, timeoutMs });
 }
 
 function asProxyError(err: unknown): ProxyError {
@@ -80,6 +88,7 @@ export class Connection {
   readonly #requestChunks = new ChunkedDecoder();
   readonly #responseChunks = new ChunkedDecoder({}, true);
   readonly #serverBuf = new ByteBuffer();
+  readonly #timer: ConnectionTimer;
   #seq = 0;
   #idle = true;
   #current: Exchange | null = null;
@@ -89,6 +98,7 @@ export class Connection {
     this.#client = new Endpoint(conn, new ByteBuffer(), "client");
     this.#peer = peer;
     this.#ctx = ctx;
+    this.#timer = new ConnectionTimer(ctx.timers, ctx.config, this.#client, () => this.#current);
   }
 
   /** Whether the connection is waiting for the first byte of a request. */
@@ -123,6 +133,7 @@ export class Connection {
         error: String(err),
       });
     } finally {
+      this.#timer.disarm();
       this.#current = null;
       this.#client.close();
     }
@@ -131,10 +142,11 @@ export class Connection {
   /** One exchange with its error handling and access log; returns whether to go on. */
   async #run(ex: Exchange): Promise<boolean> {
     let keep = false;
+    this.#timer.expired = null;
     try {
       keep = await this.#exchange(ex);
     } catch (err) {
-      const e = asProxyError(err);
+      const e = this.#timer.expired ?? asProxyError(err);
       ex.reason ??= e.reason;
       log.debug("Exchange {seq} from {peer} failed in {state}: {error}", {
         seq: ex.seq,
@@ -144,6 +156,7 @@ export class Connection {
       });
       await this.#fail(ex, e);
     } finally {
+      this.#timer.disarm();
       ex.server?.close();
       this.#serverBuf.clear();
     }
@@ -180,11 +193,15 @@ export class Connection {
         const parsed = parser.parse(client.buf.data());
         if (parsed) {
           client.buf.consume(parsed.consumed);
+          this.#timer.disarm();
           return parsed.head;
         }
       }
       this.#idle = client.buf.length === 0;
       if (this.#idle && this.#ctx.draining) return null;
+      // a fresh connection must start its head in time (slowloris); a kept-alive
+      // one may idle longer; once a head has begun, all of it must arrive in time
+      this.#timer.arm(ex.clientRead === 0 && ex.seq > 1 ? "idle" : "header");
       let n: number;
       try {
         n = await fill(client, ex);
@@ -195,7 +212,7 @@ export class Connection {
         this.#idle = false;
       }
       if (n === 0) {
-        if (client.buf.length === 0) return null;
+        if (client.buf.length === 0 && ex.clientRead === 0) return null;
         throw new ProxyError(
           400,
           "client-closed",
@@ -231,33 +248,43 @@ export class Connection {
     ex.transition("head");
 
     // SEND_REQUEST
-    const server = new Endpoint(
-      await this.#ctx.dial(target, cfg.connectTimeoutMs),
-      this.#serverBuf,
-      "upstream",
-    );
+    let upstream: Duplex;
+    try {
+      upstream = await this.#ctx.dial(target, this.#timer.armConnect(), cfg.connectTimeoutMs);
+    } finally {
+      this.#timer.disarm();
+    }
+    const server = new Endpoint(upstream, this.#serverBuf, "upstream");
     ex.server = server;
     if (isConnect) {
       ex.transition("tunnel");
       ex.status = 200;
       ex.responseStarted = true;
+      this.#timer.arm("tunnel-idle");
       await send(client, CONNECT_ESTABLISHED, ex);
       await tunnel(client, server, ex);
       ex.transition("close");
       return false;
     }
+    this.#timer.arm("stall");
     await send(server, upstreamRequestHead(req, target, cfg.viaName), ex);
     let bodyDone = framing.kind === "none";
     let bodyError: ProxyError | null = null;
+    // the body streams while the response is awaited; the origin's clock for its
+    // first byte starts once the whole request is out
     const pump = bodyDone ? null : this.#sendBody(server, framing, ex).then(
       () => {
         bodyDone = true;
+        if (ex.state === State.READ_RESPONSE && ex.serverRead === 0) this.#timer.arm("first-byte");
       },
       (err) => {
         bodyError = asProxyError(err);
-        if (bodyError.reason === "client-closed") server.close();
+        // a bad or vanished client body ends the exchange; an origin that stopped
+        // reading may still be answering, so its response is awaited
+        if (bodyError.reason !== "upstream-closed") server.close();
       },
     );
+    if (bodyDone) this.#timer.arm("first-byte");
     ex.transition("sent");
 
     // READ_RESPONSE
@@ -270,6 +297,7 @@ export class Connection {
     }
     const resFraming = responseFraming(req.method, res);
     ex.transition("head");
+    this.#timer.arm("stall");
 
     // SEND_RESPONSE
     const plan = planResponse(req, res, resFraming, keepAlive, cfg.viaName);

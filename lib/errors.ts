@@ -29,7 +29,12 @@ export type Reason =
   | "upstream-bad-response"
   | "client-closed"
   | "client-error"
-  | "upstream-error";
+  | "upstream-error"
+  | "header-timeout"
+  | "upstream-timeout"
+  | "stalled"
+  | "tunnel-idle"
+  | "too-many-connections";
 
 /**
  * An error the proxy answers with an HTTP status (when no response head was

@@ -41,6 +41,9 @@ const PROXY_STATUS_ERROR: Readonly<Record<string, string>> = {
   "head-too-large": "http_request_error",
   "uri-too-long": "http_request_error",
   "too-many-headers": "http_request_error",
+  "upstream-timeout": "http_response_timeout",
+  "header-timeout": "http_request_error",
+  "too-many-connections": "proxy_internal_error",
 };
 
 /**

@@ -7,7 +7,10 @@
 
 import type { Config, ListenAddress } from "./config.ts";
 import { Connection, type ConnectionContext, dialTarget } from "./connection.ts";
+import { ProxyError } from "./errors.ts";
 import { logger } from "./log.ts";
+import { errorResponse } from "./responses.ts";
+import { Timers } from "./timers.ts";
 
 const log = logger("server");
 
@@ -51,6 +54,10 @@ export class ProxyServer {
   readonly #ctx: ConnectionContext;
   readonly #listeners: Deno.TcpListener[] = [];
   readonly #connections = new Set<Connection>();
+  /** Live connections per client address (for the per-client cap). */
+  readonly #perClient = new Map<string, number>();
+  /** Refusals (503) still being written. */
+  readonly #refusals = new Set<Promise<void>>();
   readonly #loops: Promise<void>[] = [];
   #closed = false;
 
@@ -59,7 +66,7 @@ export class ProxyServer {
    * {@linkcode ProxyServer.listen}. `dial` replaces how origins are reached (tests).
    */
   constructor(config: Config, dial: ConnectionContext["dial"] = dialTarget) {
-    this.#ctx = { config, draining: false, dial };
+    this.#ctx = { config, draining: false, dial, timers: new Timers() };
   }
 
   /** Addresses actually bound (ports resolved when 0 was asked). */
@@ -95,6 +102,7 @@ export class ProxyServer {
         throw new ListenError(describeListenError(addr, err), { cause: err });
       }
     }
+    this.#ctx.timers.start();
     for (const l of this.#listeners) this.#loops.push(this.#acceptLoop(l));
     return this.addresses;
   }
@@ -121,11 +129,65 @@ export class ProxyServer {
       } catch {
         // the client is already gone; run() will notice
       }
-      const peer = formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port);
+      const ip = conn.remoteAddr.hostname;
+      const peer = formatAddr(ip, conn.remoteAddr.port);
+      const refusal = this.#admit(ip);
+      if (refusal) {
+        this.#refuse(conn, peer, refusal);
+        continue;
+      }
+      this.#perClient.set(ip, (this.#perClient.get(ip) ?? 0) + 1);
       const c = new Connection(conn, peer, this.#ctx);
       this.#connections.add(c);
-      c.run().finally(() => this.#connections.delete(c));
+      c.run().finally(() => {
+        this.#connections.delete(c);
+        const n = (this.#perClient.get(ip) ?? 1) - 1;
+        if (n === 0) this.#perClient.delete(ip);
+        else this.#perClient.set(ip, n);
+      });
     }
+  }
+
+  /** Why a new client from `ip` cannot be served now, or `null`. */
+  #admit(ip: string): ProxyError | null {
+    const { maxConnections, maxConnectionsPerClient } = this.#ctx.config;
+    if (this.#connections.size >= maxConnections) {
+      return new ProxyError(
+        503,
+        "too-many-connections",
+        `sluice is at its limit of ${maxConnections} connections (--max-connections); try again later`,
+      );
+    }
+    if ((this.#perClient.get(ip) ?? 0) >= maxConnectionsPerClient) {
+      return new ProxyError(
+        503,
+        "too-many-connections",
+        `${ip} already has ${maxConnectionsPerClient} connections open (--max-connections-per-client)`,
+      );
+    }
+    return null;
+  }
+
+  /** Answers 503 and closes, without reading the request (the accept loop goes on). */
+  #refuse(conn: Deno.TcpConn, peer: string, err: ProxyError): void {
+    log.warning("Refused {peer}: {why}", { peer, why: err.message });
+    const bytes = errorResponse(err, this.#ctx.config.viaName);
+    const done = (async () => {
+      try {
+        let off = 0;
+        while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+      } catch {
+        // the client left already
+      } finally {
+        try {
+          conn.close();
+        } catch {
+          // closed
+        }
+      }
+    })();
+    this.#refusals.add(done);
+    done.finally(() => this.#refusals.delete(done));
   }
 
   /**
@@ -156,5 +218,7 @@ export class ProxyServer {
       for (const c of this.#connections) c.abort();
       while (this.#connections.size > 0) await new Promise((r) => setTimeout(r, 5));
     }
+    await Promise.all(this.#refusals);
+    this.#ctx.timers.stop();
   }
 }

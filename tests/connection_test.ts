@@ -9,6 +9,7 @@ import { Connection, type ConnectionContext } from "../lib/connection.ts";
 import { ProxyError } from "../lib/errors.ts";
 import type { Duplex, Exchange } from "../lib/exchange.ts";
 import { State } from "../lib/state.ts";
+import { Timers } from "../lib/timers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -96,6 +97,7 @@ function play(dialResult: Peer | ProxyError, connectPorts: Set<number> | null = 
   const ctx: ConnectionContext = {
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts, logLevel: "error" },
     draining: false,
+    timers: new Timers(),
     dial: () =>
       dialResult instanceof Peer ? Promise.resolve(dialResult) : Promise.reject(dialResult),
     observe: (ex) => exchanges.push(ex),
@@ -268,6 +270,7 @@ Deno.test("playbook: pipelined requests keep their leftover bytes between exchan
   const ctx: ConnectionContext = {
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts: null, logLevel: "error" },
     draining: false,
+    timers: new Timers(),
     dial: () => {
       const o = answering(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${++n}`);
       origins.push(o);

@@ -1,7 +1,7 @@
 /**
  * Connecting to an origin: resolve the name (getaddrinfo, so `/etc/hosts`
- * counts), try every address in turn within one connect deadline, and map each
- * failure to the status the client should see.
+ * counts), try every address in turn until the caller's connect deadline
+ * aborts, and map each failure to the status the client should see.
  *
  * @module
  */
@@ -12,7 +12,12 @@ import { ProxyError } from "../errors.ts";
 
 /** Options for {@linkcode dial}. */
 export interface DialOptions {
-  /** Deadline for resolving and connecting, all addresses together (ms). */
+  /**
+   * Aborted when the connect deadline passes (the caller's timer); then the
+   * dial fails with 504. Resolving and every attempt share it.
+   */
+  signal: AbortSignal;
+  /** The deadline length, for the error message (ms). */
   timeoutMs: number;
   /** The connect primitive (default `Deno.connect`); tests replace it. */
   connect?: (opts: Deno.ConnectOptions) => Promise<Deno.TcpConn>;
@@ -93,7 +98,7 @@ function unreachable(host: string, port: number, err: unknown): ProxyError {
  * @example
  * ```ts ignore
  * import { dial } from "./dial.ts";
- * const conn = await dial("localhost", 8000, { timeoutMs: 10_000 });
+ * const conn = await dial("localhost", 8000, { signal: AbortSignal.timeout(10_000), timeoutMs: 10_000 });
  * conn.close();
  * ```
  */
@@ -104,9 +109,11 @@ export async function dial(host: string, port: number, opts: DialOptions): Promi
       "upstream-connect-timeout",
       `Cannot connect to ${host}:${port}: no answer within ${opts.timeoutMs} ms`,
     );
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (opts.signal.aborted) throw timedOut();
+  let onAbort: () => void = () => {};
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut()), opts.timeoutMs);
+    onAbort = () => reject(timedOut());
+    opts.signal.addEventListener("abort", onAbort, { once: true });
   });
   expired.catch(() => {});
   try {
@@ -135,6 +142,6 @@ export async function dial(host: string, port: number, opts: DialOptions): Promi
     }
     throw unreachable(host, port, last);
   } finally {
-    clearTimeout(timer);
+    opts.signal.removeEventListener("abort", onAbort);
   }
 }

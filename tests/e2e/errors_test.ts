@@ -179,8 +179,8 @@ Deno.test("connect deadline -> 504 upstream-connect-timeout", async () => {
     new Promise<Deno.TcpConn>((_, reject) => {
       o.signal?.addEventListener("abort", () => reject(new Error("aborted")));
     });
-  const slowDial = (t: Target, timeoutMs: number) =>
-    dial(t.host, t.port, { timeoutMs, connect: never });
+  const slowDial = (t: Target, signal: AbortSignal, timeoutMs: number) =>
+    dial(t.host, t.port, { signal, timeoutMs, connect: never });
   await withProxy(
     async (p) => {
       const started = Date.now();
@@ -207,7 +207,8 @@ Deno.test("every resolved address is tried in turn; localhost reaches an IPv4-on
     };
     // ::1 first (refused: the origin listens on IPv4 only), then 127.0.0.1
     const both = () => Promise.resolve(["::1", "127.0.0.1"]);
-    const conn = await dial("localhost", origin.port, { timeoutMs: 2000, connect, resolve: both });
+    const ac = new AbortController();
+    const conn = await dial("localhost", origin.port, { signal: ac.signal, timeoutMs: 2000, connect, resolve: both });
     conn.close();
     assert.deepEqual(tried, ["::1", "127.0.0.1"]);
     await withProxy(async (p) => {
