@@ -40,9 +40,15 @@ export class ConnectionTimer {
   #dialAbort: AbortController | null = null;
   /** Bytes moved at the last progress check (stall and tunnel-idle deadlines). */
   #progress = 0;
+  /** When bytes last moved, as far as the checks saw (ms). */
+  #idleSince = 0;
+  /** Length of the deadline armed last (ms). */
+  #ms = 0;
+  readonly #timers: Timers;
 
   /** Creates the timer of the connection whose client endpoint is `client`. */
   constructor(timers: Timers, config: Config, client: Endpoint, current: () => Exchange | null) {
+    this.#timers = timers;
     this.#deadline = timers.create((kind) => this.#expire(kind));
     this.#config = config;
     this.#client = client;
@@ -82,15 +88,21 @@ export class ConnectionTimer {
       : kind === "stall"
       ? c.stallTimeoutMs
       : c.tunnelIdleTimeoutMs;
-    if (kind === "stall" || kind === "tunnel-idle") this.#progress = moved(this.#current());
-    this.#deadline.arm(kind, ms);
+    this.#ms = ms;
+    if (kind === "stall" || kind === "tunnel-idle") {
+      // progress deadlines are checked four times per period: a stall is seen
+      // between ms and 1.25 ms after the last byte moved
+      this.#progress = moved(this.#current());
+      this.#idleSince = this.#timers.now();
+      this.#deadline.arm(kind, ms / 4);
+    } else this.#deadline.arm(kind, ms);
   }
 
   /** A deadline fired: decide the outcome, then close what makes the pending I/O fail. */
   #expire(kind: DeadlineKind): void {
     const ex = this.#current();
     if (ex === null) return;
-    const secs = `${this.#deadline.ms / 1000} s`;
+    const secs = `${this.#ms / 1000} s`;
     switch (kind) {
       case "idle":
         this.#client.close();
@@ -116,6 +128,11 @@ export class ConnectionTimer {
         return;
       }
       case "connect":
+        this.expired = new ProxyError(
+          504,
+          "upstream-connect-timeout",
+          `Cannot connect to the origin within ${secs}`,
+        );
         this.#dialAbort?.abort();
         return;
       case "first-byte":
@@ -128,10 +145,14 @@ export class ConnectionTimer {
         return;
       case "stall":
       case "tunnel-idle": {
-        const now = moved(ex);
-        if (now !== this.#progress) {
-          this.#progress = now;
-          this.#deadline.arm(kind, this.#deadline.ms);
+        const bytes = moved(ex);
+        const now = this.#timers.now();
+        if (bytes !== this.#progress) {
+          this.#progress = bytes;
+          this.#idleSince = now;
+        }
+        if (now - this.#idleSince < this.#ms) {
+          this.#deadline.arm(kind, this.#ms / 4);
           return;
         }
         const reason = kind === "stall" ? "stalled" : "tunnel-idle";

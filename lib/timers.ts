@@ -128,15 +128,10 @@ export class Timers {
     return fired;
   }
 
-  /** Starts the interval (idempotent). It does not keep the process alive. */
+  /** Starts the interval (idempotent); {@linkcode Timers.stop} ends it. */
   start(): void {
     if (this.#interval !== null) return;
     this.#interval = setInterval(() => this.tick(), this.resolutionMs);
-    try {
-      Deno.unrefTimer(this.#interval as unknown as number);
-    } catch {
-      // not a Deno timer id (other runtimes): fine
-    }
   }
 
   /** Stops the interval. */
