@@ -4,9 +4,10 @@
  * the head) and it answers `null` (incomplete), a head with the number of
  * bytes it consumed, or throws a {@linkcode ParseError} with a reason.
  *
- * Each byte is looked at once while searching for line ends: the offsets of
- * the lines found are kept between calls, and the head is decoded from them
- * once the blank line arrives. The caller chooses the limits.
+ * Each line is parsed once, as soon as its line end arrives (so garbage is
+ * refused at its first line, not when a blank line finally comes); the state
+ * between calls is the scan position, the start line and the fields so far.
+ * The caller chooses the limits.
  *
  * @module
  */
@@ -88,15 +89,17 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
   return s;
 }
 
-/** Shared line scanning for both kinds of head. */
-abstract class HeadParser<T> {
+/** Shared line scanning for both kinds of head; `S` is the parsed start line. */
+abstract class HeadParser<T, S> {
   readonly #limits: HeadLimits;
   /** Next byte to look at. */
   #pos = 0;
   /** Start of the line being scanned. */
   #lineStart = 0;
-  /** Pairs of [start, end) offsets of the lines found, CRLF excluded. */
-  #lines: number[] = [];
+  /** The start line, once its line end arrived. */
+  #start: S | null = null;
+  /** The fields parsed so far, each as soon as its line end arrived. */
+  #headers = new HeaderList();
 
   /** Creates a parser with the given limits. */
   constructor(limits: Partial<HeadLimits> = {}) {
@@ -112,7 +115,8 @@ abstract class HeadParser<T> {
   reset(): void {
     this.#pos = 0;
     this.#lineStart = 0;
-    this.#lines.length = 0;
+    this.#start = null;
+    this.#headers = new HeaderList();
   }
 
   /**
@@ -121,7 +125,6 @@ abstract class HeadParser<T> {
    */
   parse(bytes: Uint8Array): Parsed<T> | null {
     const lim = this.#limits;
-    const lines = this.#lines;
     const n = bytes.length;
     let i = this.#pos;
     while (i < n) {
@@ -133,7 +136,7 @@ abstract class HeadParser<T> {
       let end = lf;
       if (end > this.#lineStart && bytes[end - 1] === CR) end--;
       if (end === this.#lineStart) {
-        if (lines.length === 0) {
+        if (this.#start === null) {
           if (!this.allowLeadingBlankLines()) {
             throw this.error(400, "bad-request-line", "empty start line");
           }
@@ -143,28 +146,35 @@ abstract class HeadParser<T> {
         }
         const consumed = lf + 1;
         if (consumed > lim.maxHead) throw this.tooLarge();
-        const head = this.build(bytes, lines);
+        const head = this.finish(this.#start, this.#headers);
         this.reset();
         return { head, consumed };
       }
-      if (lines.length === 0 && end - this.#lineStart > lim.maxLine) throw this.lineTooLong();
-      lines.push(this.#lineStart, end);
-      if (lines.length / 2 - 1 > lim.maxHeaders) throw this.tooManyHeaders();
+      // each line is parsed as soon as it is complete: garbage fails at once
+      if (this.#start === null) {
+        if (end - this.#lineStart > lim.maxLine) throw this.lineTooLong();
+        this.#start = this.startLine(bytes, this.#lineStart, end);
+      } else {
+        if (this.#headers.size >= lim.maxHeaders) throw this.tooManyHeaders();
+        this.field(bytes, this.#lineStart, end);
+      }
       this.#lineStart = lf + 1;
       i = lf + 1;
     }
     this.#pos = n;
     // a CR at the end may be the first half of the CRLF: it does not count yet
     const partial = n - this.#lineStart - (n > this.#lineStart && bytes[n - 1] === CR ? 1 : 0);
-    if (lines.length === 0 && partial > lim.maxLine) throw this.lineTooLong();
+    if (this.#start === null && partial > lim.maxLine) throw this.lineTooLong();
     if (n >= lim.maxHead) throw this.tooLarge();
     return null;
   }
 
   /** Whether empty lines before the start line are skipped (requests: yes). */
   protected abstract allowLeadingBlankLines(): boolean;
-  /** Builds the head from its lines. */
-  protected abstract build(bytes: Uint8Array, lines: number[]): T;
+  /** Parses the start line `bytes[start..end)`. */
+  protected abstract startLine(bytes: Uint8Array, start: number, end: number): S;
+  /** Builds the head from its start line and fields. */
+  protected abstract finish(start: S, headers: HeaderList): T;
   /** The error for an over-long start line. */
   protected abstract lineTooLong(): ParseError;
   /** Creates a parse error in this parser's words. */
@@ -195,45 +205,39 @@ abstract class HeadParser<T> {
     );
   }
 
-  /** Parses header lines `lines[2..]` into a list. */
-  protected fields(bytes: Uint8Array, lines: number[]): HeaderList {
-    const headers = new HeaderList();
-    for (let k = 2; k < lines.length; k += 2) {
-      const start = lines[k];
-      const end = lines[k + 1];
-      let c = bytes[start];
-      if (c === SP || c === HTAB) {
-        throw this.error(400, "bad-header", "obsolete line folding is not accepted");
-      }
-      let j = start;
-      while (j < end && TCHAR[bytes[j]] === 1) j++;
-      if (j === end) throw this.error(400, "bad-header", "header field without a colon");
-      if (bytes[j] !== COLON) {
-        c = bytes[j];
-        if (c === SP || c === HTAB) {
-          throw this.error(400, "bad-header", "whitespace before the colon");
-        }
-        throw this.error(400, "bad-header", "invalid character in a field name");
-      }
-      if (j === start) throw this.error(400, "bad-header", "empty field name");
-      const name = latin1(bytes, start, j);
-      let vs = j + 1;
-      let ve = end;
-      while (vs < ve && (bytes[vs] === SP || bytes[vs] === HTAB)) vs++;
-      while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HTAB)) ve--;
-      for (let x = vs; x < ve; x++) {
-        c = bytes[x];
-        if ((c < 32 && c !== HTAB) || c === 127) {
-          throw this.error(
-            400,
-            "bad-header",
-            c === CR ? "bare CR in a field value" : "control character in a field value",
-          );
-        }
-      }
-      headers.append(name, latin1(bytes, vs, ve));
+  /** Parses the header line `bytes[start..end)` and appends the field. */
+  protected field(bytes: Uint8Array, start: number, end: number): void {
+    let c = bytes[start];
+    if (c === SP || c === HTAB) {
+      throw this.error(400, "bad-header", "obsolete line folding is not accepted");
     }
-    return headers;
+    let j = start;
+    while (j < end && TCHAR[bytes[j]] === 1) j++;
+    if (j === end) throw this.error(400, "bad-header", "header field without a colon");
+    if (bytes[j] !== COLON) {
+      c = bytes[j];
+      if (c === SP || c === HTAB) {
+        throw this.error(400, "bad-header", "whitespace before the colon");
+      }
+      throw this.error(400, "bad-header", "invalid character in a field name");
+    }
+    if (j === start) throw this.error(400, "bad-header", "empty field name");
+    const name = latin1(bytes, start, j);
+    let vs = j + 1;
+    let ve = end;
+    while (vs < ve && (bytes[vs] === SP || bytes[vs] === HTAB)) vs++;
+    while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HTAB)) ve--;
+    for (let x = vs; x < ve; x++) {
+      c = bytes[x];
+      if ((c < 32 && c !== HTAB) || c === 127) {
+        throw this.error(
+          400,
+          "bad-header",
+          c === CR ? "bare CR in a field value" : "control character in a field value",
+        );
+      }
+    }
+    this.#headers.append(name, latin1(bytes, vs, ve));
   }
 }
 
@@ -262,7 +266,13 @@ function httpVersion(bytes: Uint8Array, i: number, end: number): number {
  * console.log(r?.head.method, r?.consumed); // GET 41
  * ```
  */
-export class RequestParser extends HeadParser<RequestHead> {
+/** A parsed request line. */
+type RequestLine = Omit<RequestHead, "headers">;
+
+/** A parsed status line. */
+type StatusLine = Omit<ResponseHead, "headers">;
+
+export class RequestParser extends HeadParser<RequestHead, RequestLine> {
   protected allowLeadingBlankLines(): boolean {
     return true;
   }
@@ -284,9 +294,11 @@ export class RequestParser extends HeadParser<RequestHead> {
     return new ParseError(status, reason, `Cannot parse ${where}: ${what}`);
   }
 
-  protected build(bytes: Uint8Array, lines: number[]): RequestHead {
-    const start = lines[0];
-    const end = lines[1];
+  protected finish(line: RequestLine, headers: HeaderList): RequestHead {
+    return { method: line.method, target: line.target, minor: line.minor, headers };
+  }
+
+  protected startLine(bytes: Uint8Array, start: number, end: number): RequestLine {
     let i = start;
     while (i < end && TCHAR[bytes[i]] === 1) i++;
     if (i === start) throw this.error(400, "bad-request-line", "missing method");
@@ -311,7 +323,7 @@ export class RequestParser extends HeadParser<RequestHead> {
       );
     }
     if (minor < 0) throw this.error(400, "bad-request-line", "malformed HTTP version");
-    return { method, target, minor, headers: this.fields(bytes, lines) };
+    return { method, target, minor };
   }
 }
 
@@ -326,7 +338,7 @@ export class RequestParser extends HeadParser<RequestHead> {
  * console.log(r?.head.status); // 204
  * ```
  */
-export class ResponseParser extends HeadParser<ResponseHead> {
+export class ResponseParser extends HeadParser<ResponseHead, StatusLine> {
   protected allowLeadingBlankLines(): boolean {
     return false;
   }
@@ -363,9 +375,11 @@ export class ResponseParser extends HeadParser<ResponseHead> {
     return new ParseError(502, "upstream-bad-response", `Cannot parse ${where}: ${what}`);
   }
 
-  protected build(bytes: Uint8Array, lines: number[]): ResponseHead {
-    const start = lines[0];
-    const end = lines[1];
+  protected finish(line: StatusLine, headers: HeaderList): ResponseHead {
+    return { minor: line.minor, status: line.status, reason: line.reason, headers };
+  }
+
+  protected startLine(bytes: Uint8Array, start: number, end: number): StatusLine {
     const minor = httpVersion(bytes, start, Math.min(end, start + 8));
     if (minor < 0) throw this.error(502, "bad-request-line", "not an HTTP/1.x response");
     let i = start + 8;
@@ -390,6 +404,6 @@ export class ResponseParser extends HeadParser<ResponseHead> {
       }
     }
     const reason = i < end ? latin1(bytes, i + 1, end) : "";
-    return { minor, status, reason, headers: this.fields(bytes, lines) };
+    return { minor, status, reason };
   }
 }
