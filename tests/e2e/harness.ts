@@ -367,14 +367,21 @@ export const SERVE_FLAGS = ["run", "-P"];
 
 /**
  * Starts `deno run -P main.ts ARGS` (the permission set of `deno task serve`
- * unless `flags` says otherwise) and waits for its "listening on" line.
+ * unless `flags` says otherwise), optionally with at most `maxFiles` open
+ * files, and waits for its "listening on" line.
  */
 export async function spawnProxy(
   args: string[],
   flags: string[] = SERVE_FLAGS,
+  maxFiles?: number,
 ): Promise<ProxyProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...flags, "main.ts", ...args],
+  const argv = [Deno.execPath(), ...flags, "main.ts", ...args];
+  // with maxFiles: `ulimit -n` in a shell that then becomes deno (same pid)
+  const [cmd, cmdArgs] = maxFiles === undefined
+    ? [argv[0], argv.slice(1)]
+    : ["bash", ["-c", `ulimit -n ${maxFiles} && exec "$@"`, "bash", ...argv]];
+  const child = new Deno.Command(cmd, {
+    args: cmdArgs,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
