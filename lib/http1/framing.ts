@@ -7,7 +7,7 @@
  */
 
 import { ParseError } from "../errors.ts";
-import type { HeaderList } from "./headers.ts";
+import { type HeaderList, trimOws } from "./headers.ts";
 import type { RequestHead, ResponseHead } from "./parse.ts";
 
 /** How a message body is delimited. */
@@ -31,7 +31,7 @@ function contentLength(
   let length = -1;
   for (const v of values) {
     for (const part of v.split(",")) {
-      const s = part.trim();
+      const s = trimOws(part);
       if (!/^[0-9]{1,15}$/.test(s)) {
         throw new ParseError(status, reason, `Cannot frame message: invalid Content-Length "${v}"`);
       }
@@ -49,9 +49,12 @@ function contentLength(
   return length;
 }
 
+/** A token (RFC 9110 section 5.6.2). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
+
 /** Lower-cased transfer codings, in order; empty when absent. */
 function transferCodings(headers: HeaderList): string[] {
-  return headers.tokens("transfer-encoding").map((t) => t.split(";")[0].trim());
+  return headers.tokens("transfer-encoding").map((t) => trimOws(t.split(";")[0]));
 }
 
 /**
@@ -132,6 +135,15 @@ export function responseFraming(method: string, head: ResponseHead): BodyFraming
       );
     }
     const te = transferCodings(head.headers);
+    for (const t of te) {
+      if (!TOKEN.test(t)) {
+        throw new ParseError(
+          502,
+          "upstream-bad-response",
+          `Cannot frame response: invalid transfer coding ${JSON.stringify(t)}`,
+        );
+      }
+    }
     if (
       te.length > 0 && te[te.length - 1] === "chunked" && te.indexOf("chunked") === te.length - 1
     ) {

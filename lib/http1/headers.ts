@@ -93,7 +93,7 @@ export class HeaderList {
     for (let i = 0; i < this.keys.length; i++) {
       if (this.keys[i] !== key) continue;
       for (const part of this.values[i].split(",")) {
-        const t = part.trim().toLowerCase();
+        const t = trimOws(part).toLowerCase();
         if (t) out.push(t);
       }
     }
@@ -106,6 +106,19 @@ export class HeaderList {
       out.push(this.names[i], ": ", this.values[i], "\r\n");
     }
   }
+}
+
+/**
+ * Removes optional whitespace (SP and HTAB, RFC 9110 section 5.6.3) from both
+ * ends. Unlike `String.prototype.trim`, no other byte goes: a `0xA0` left in a
+ * length or a coding must make it invalid, not vanish here and reach the origin.
+ */
+export function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** Header fields that apply to one connection only and never cross the proxy. */

@@ -378,3 +378,20 @@ Deno.test("responseFraming ignores bad framing fields where no body can follow",
     NONE,
   );
 });
+
+Deno.test("responseFraming rejects a transfer coding that is not a token (NBSP) with 502", () => {
+  assertFramingError(
+    () => responseFraming("GET", response(OK, "Transfer-Encoding: \xa0chunked")),
+    {
+      ...bad502,
+      message: 'Cannot frame response: invalid transfer coding "\xa0chunked"',
+    },
+  );
+});
+
+Deno.test("requestFraming keeps NBSP in Content-Length and refuses it", () => {
+  assert.throws(
+    () => requestFraming(request(POST, "Content-Length: \xa05")),
+    /invalid Content-Length/,
+  );
+});

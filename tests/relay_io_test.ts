@@ -1,0 +1,159 @@
+/** fill() and send() from lib/relay.ts: one read into an endpoint's buffer, one whole write. */
+
+import assert from "node:assert/strict";
+import { Exchange } from "../lib/exchange.ts";
+import { fill, send } from "../lib/relay.ts";
+import { b, bufText, endpoint, preload, rejectsProxy } from "./relay_helpers.ts";
+
+// ---------------------------------------------------------------------------
+// fill
+
+Deno.test("fill: reads into the free space and counts client bytes", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("client", { input: ["hello"] });
+  assert.equal(await fill(ep, ex), 5);
+  assert.equal(bufText(ep), "hello");
+  assert.equal(ex.clientRead, 5);
+  assert.equal(ex.serverRead, 0);
+  assert.deepEqual(conn.readArgLengths, [16]);
+  assert.equal(ep.eof, false);
+});
+
+Deno.test("fill: counts upstream bytes as serverRead", async () => {
+  const ex = new Exchange(1);
+  const [ep] = endpoint("upstream", { input: ["abc", "de"] });
+  assert.equal(await fill(ep, ex), 3);
+  assert.equal(await fill(ep, ex), 2);
+  assert.equal(bufText(ep), "abcde");
+  assert.equal(ex.serverRead, 5);
+  assert.equal(ex.clientRead, 0);
+});
+
+Deno.test("fill: reads at most the free space and appends after unread bytes", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("client", { input: ["0123456789abcdefXYZ"] });
+  preload(ep, "pre");
+  assert.equal(await fill(ep, ex), 13);
+  assert.equal(bufText(ep), "pre0123456789abc");
+  assert.deepEqual(conn.readArgLengths, [13]);
+  assert.equal(conn.unread, "defXYZ");
+});
+
+Deno.test("fill: compacts a buffer whose tail is full before reading", async () => {
+  const ex = new Exchange(1);
+  const [ep] = endpoint("client", { input: ["xyz"] });
+  preload(ep, "0123456789abcdef");
+  ep.buf.consume(10);
+  assert.equal(await fill(ep, ex), 3);
+  assert.equal(bufText(ep), "abcdefxyz");
+  assert.equal(ep.buf.start, 0);
+});
+
+Deno.test("fill: returns 0 and sets eof at end of stream", async () => {
+  const ex = new Exchange(1);
+  const [ep] = endpoint("upstream");
+  assert.equal(await fill(ep, ex), 0);
+  assert.equal(ep.eof, true);
+  assert.equal(ep.buf.length, 0);
+  assert.equal(ex.serverRead, 0);
+});
+
+Deno.test("fill: a full buffer is a RangeError, not a read of 0 bytes", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("client", { input: ["more"] });
+  preload(ep, "0123456789abcdef");
+  await assert.rejects(fill(ep, ex), RangeError);
+  assert.deepEqual(conn.readArgLengths, []);
+});
+
+Deno.test("fill: a read error on the client side is ProxyError 400 client-closed", async () => {
+  const ex = new Exchange(1);
+  const cause = new Deno.errors.ConnectionReset("reset");
+  const [ep] = endpoint("client", { readError: cause });
+  const err = await rejectsProxy(fill(ep, ex), 400, "client-closed", /Client connection failed/);
+  assert.equal(err.cause, cause);
+});
+
+Deno.test("fill: a read error on the upstream side is ProxyError 502 upstream-closed", async () => {
+  const ex = new Exchange(1);
+  const cause = new Error("boom");
+  const [ep] = endpoint("upstream", { readError: cause });
+  const err = await rejectsProxy(fill(ep, ex), 502, "upstream-closed", /Upstream connection/);
+  assert.equal(err.cause, cause);
+});
+
+// ---------------------------------------------------------------------------
+// send
+
+Deno.test("send: writes everything to upstream in one call and counts it", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("upstream");
+  await send(ep, b("0123456789"), ex);
+  assert.equal(conn.writtenText, "0123456789");
+  assert.equal(conn.writes.length, 1);
+  assert.equal(ex.serverToWrite, 10);
+  assert.equal(ex.serverWritten, 10);
+  assert.equal(ex.clientWritten, 0);
+});
+
+Deno.test("send: partial writes loop over the rest", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("upstream", { maxWrite: 3 });
+  await send(ep, b("0123456789"), ex);
+  assert.equal(conn.writtenText, "0123456789");
+  assert.deepEqual(conn.writeArgLengths, [10, 7, 4, 1]);
+  assert.deepEqual(conn.writes.map((w) => w.length), [3, 3, 3, 1]);
+  assert.equal(ex.serverToWrite, 10);
+  assert.equal(ex.serverWritten, 10);
+});
+
+Deno.test("send: client writes count clientWritten only", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("client", { maxWrite: 4 });
+  await send(ep, b("abcdefghij"), ex);
+  await send(ep, b("kl"), ex);
+  assert.equal(conn.writtenText, "abcdefghijkl");
+  assert.equal(ex.clientWritten, 12);
+  assert.equal(ex.serverToWrite, 0);
+  assert.equal(ex.serverWritten, 0);
+});
+
+Deno.test("send: counters accumulate across calls", async () => {
+  const ex = new Exchange(1);
+  const [ep] = endpoint("upstream", { maxWrite: 2 });
+  await send(ep, b("abc"), ex);
+  await send(ep, b("defg"), ex);
+  assert.equal(ex.serverToWrite, 7);
+  assert.equal(ex.serverWritten, 7);
+});
+
+Deno.test("send: an empty array writes nothing", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("upstream");
+  await send(ep, new Uint8Array(0), ex);
+  assert.equal(conn.writeArgLengths.length, 0);
+  assert.equal(ex.serverToWrite, 0);
+});
+
+Deno.test("send: a write error mid-way is a ProxyError; counters show what was written", async () => {
+  const ex = new Exchange(1);
+  const cause = new Deno.errors.BrokenPipe("pipe");
+  const [ep, conn] = endpoint("upstream", { maxWrite: 4, writeError: cause, writeErrorAfter: 2 });
+  const err = await rejectsProxy(
+    send(ep, b("0123456789"), ex),
+    502,
+    "upstream-closed",
+    /Upstream connection failed while writing/,
+  );
+  assert.equal(err.cause, cause);
+  assert.equal(conn.writtenText, "01234567");
+  assert.equal(ex.serverToWrite, 10);
+  assert.equal(ex.serverWritten, 8);
+});
+
+Deno.test("send: a client write error is 400 client-closed", async () => {
+  const ex = new Exchange(1);
+  const [ep] = endpoint("client", { writeError: new Error("x") });
+  await rejectsProxy(send(ep, b("a"), ex), 400, "client-closed");
+  assert.equal(ex.clientWritten, 0);
+});
