@@ -208,7 +208,12 @@ Deno.test("every resolved address is tried in turn; localhost reaches an IPv4-on
     // ::1 first (refused: the origin listens on IPv4 only), then 127.0.0.1
     const both = () => Promise.resolve(["::1", "127.0.0.1"]);
     const ac = new AbortController();
-    const conn = await dial("localhost", origin.port, { signal: ac.signal, timeoutMs: 2000, connect, resolve: both });
+    const conn = await dial("localhost", origin.port, {
+      signal: ac.signal,
+      timeoutMs: 2000,
+      connect,
+      resolve: both,
+    });
     conn.close();
     assert.deepEqual(tried, ["::1", "127.0.0.1"]);
     await withProxy(async (p) => {
