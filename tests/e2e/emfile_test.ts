@@ -5,7 +5,17 @@
  * new clients are served again.
  */
 import assert from "node:assert/strict";
-import { bytes, curl, delay, RawClient, rawOrigin, readHead, spawnProxy, text } from "./harness.ts";
+import {
+  bytes,
+  curl,
+  delay,
+  RawClient,
+  rawOrigin,
+  readHead,
+  readProc,
+  spawnProxy,
+  text,
+} from "./harness.ts";
 
 Deno.test({
   name: "EMFILE is survived: accept backs off, running exchanges finish, service resumes",
@@ -27,9 +37,9 @@ Deno.test({
         flood.push(await Deno.connect({ hostname: "127.0.0.1", port: proxy.port }));
       }
       await delay(500);
-      const cpu0 = cpuTicks(proxy.child.pid);
+      const cpu0 = await cpuTicks(proxy.child.pid);
       await delay(1000);
-      const cpu = cpuTicks(proxy.child.pid) - cpu0;
+      const cpu = (await cpuTicks(proxy.child.pid)) - cpu0;
       assert.ok(cpu < 50, `accept loop must not spin while out of fds (${cpu} ticks in 1 s)`);
       assert.match(proxy.log(), /accept failed/i);
       release.resolve();
@@ -55,8 +65,8 @@ Deno.test({
 });
 
 /** utime + stime of a process, in clock ticks. */
-function cpuTicks(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readProc(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return Number(fields[11]) + Number(fields[12]);
 }

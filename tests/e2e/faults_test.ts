@@ -8,6 +8,7 @@ import {
   bytes,
   curl,
   delay,
+  openFds,
   type ProxyProcess,
   randomBytes,
   RawClient,
@@ -18,28 +19,22 @@ import {
   text,
 } from "./harness.ts";
 
-function openFds(pid: number): number {
-  let n = 0;
-  for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) n++;
-  return n;
-}
-
 /** Waits until the proxy's fd count is back to `base` (closes are asynchronous). */
 async function fdsBackTo(pid: number, base: number): Promise<number> {
-  let now = openFds(pid);
+  let now = await openFds(pid);
   for (let i = 0; i < 100 && now !== base; i++) {
     await delay(20);
-    now = openFds(pid);
+    now = await openFds(pid);
   }
   return now;
 }
 
 /** The proxy's fd count once it has stayed the same for 250 ms. */
 async function settledFds(pid: number): Promise<number> {
-  let last = openFds(pid);
+  let last = await openFds(pid);
   for (let same = 0; same < 5;) {
     await delay(50);
-    const now = openFds(pid);
+    const now = await openFds(pid);
     same = now === last ? same + 1 : 0;
     last = now;
   }
