@@ -125,11 +125,13 @@ abstract class HeadParser<T, S> {
    */
   parse(bytes: Uint8Array): Parsed<T> | null {
     const lim = this.#limits;
-    const n = bytes.length;
+    // nothing past maxHead is looked at, so the outcome never depends on how
+    // the bytes were split between calls
+    const n = Math.min(bytes.length, lim.maxHead);
     let i = this.#pos;
     while (i < n) {
       const lf = bytes.indexOf(LF, i);
-      if (lf < 0) {
+      if (lf < 0 || lf >= n) {
         i = n;
         break;
       }
@@ -165,7 +167,7 @@ abstract class HeadParser<T, S> {
     // a CR at the end may be the first half of the CRLF: it does not count yet
     const partial = n - this.#lineStart - (n > this.#lineStart && bytes[n - 1] === CR ? 1 : 0);
     if (this.#start === null && partial > lim.maxLine) throw this.lineTooLong();
-    if (n >= lim.maxHead) throw this.tooLarge();
+    if (bytes.length >= lim.maxHead) throw this.tooLarge();
     return null;
   }
 

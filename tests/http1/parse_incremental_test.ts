@@ -40,3 +40,19 @@ Deno.test("fields are parsed once, as they arrive, and carried across calls", ()
   assert.deepEqual(r.head.headers.values, ["1", "2"]);
   assert.equal(r.consumed, all.length);
 });
+
+Deno.test("nothing past maxHead is parsed: one piece and two pieces give the same error", () => {
+  const b = bin("GET http://a/ HTTP/9.9\r\n\r\n");
+  const whole = () => new RequestParser({ maxHead: 16 }).parse(b);
+  const split = () => {
+    const p = new RequestParser({ maxHead: 16 });
+    assert.equal(p.parse(b.subarray(0, 15)), null);
+    return p.parse(b);
+  };
+  for (const f of [whole, split]) {
+    assert.throws(
+      f,
+      (e) => e instanceof ParseError && e.status === 431 && e.reason === "head-too-large",
+    );
+  }
+});
