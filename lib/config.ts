@@ -49,6 +49,12 @@ export interface Config {
   maxConnections: number;
   /** Most client connections at once from one address. */
   maxConnectionsPerClient: number;
+  /** Most idle upstream connections kept for reuse (0 turns pooling off). */
+  poolMax: number;
+  /** Most idle upstream connections kept per origin. */
+  poolMaxPerOrigin: number;
+  /** An idle upstream connection is closed after this (ms). */
+  poolIdleTimeoutMs: number;
   /** Name in `Via` and `Proxy-Status`. */
   viaName: string;
 }
@@ -67,6 +73,9 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   stallTimeoutMs: 60_000,
   maxConnections: 4096,
   maxConnectionsPerClient: 256,
+  poolMax: 512,
+  poolMaxPerOrigin: 32,
+  poolIdleTimeoutMs: 30_000,
   viaName: "sluice",
 });
 
@@ -90,6 +99,8 @@ export interface OptionSpec {
   key?: SecondsKey | CountKey;
   /** For a seconds or count option: how its value is read. */
   unit?: "seconds" | "count";
+  /** For a count option: the smallest value (default 1). */
+  min?: number;
 }
 
 /** Config keys set from a number of seconds. */
@@ -100,10 +111,15 @@ export type SecondsKey =
   | "idleTimeoutMs"
   | "tunnelIdleTimeoutMs"
   | "responseTimeoutMs"
-  | "stallTimeoutMs";
+  | "stallTimeoutMs"
+  | "poolIdleTimeoutMs";
 
 /** Config keys set from a whole number. */
-export type CountKey = "maxConnections" | "maxConnectionsPerClient";
+export type CountKey =
+  | "maxConnections"
+  | "maxConnectionsPerClient"
+  | "poolMax"
+  | "poolMaxPerOrigin";
 
 function seconds(name: string, key: SecondsKey, help: string): OptionSpec {
   return {
@@ -117,7 +133,7 @@ function seconds(name: string, key: SecondsKey, help: string): OptionSpec {
   };
 }
 
-function count(name: string, key: CountKey, help: string): OptionSpec {
+function count(name: string, key: CountKey, help: string, min = 1): OptionSpec {
   return {
     name,
     type: "string",
@@ -126,6 +142,7 @@ function count(name: string, key: CountKey, help: string): OptionSpec {
     help,
     key,
     unit: "count",
+    min,
   };
 }
 
@@ -194,6 +211,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   ),
   seconds("stall-timeout", "stallTimeoutMs", "a body that stops moving for this long is abandoned"),
   count("max-connections", "maxConnections", "most client connections at once (beyond: 503)"),
+  count("pool-max", "poolMax", "idle upstream connections kept for reuse (0: no pooling)", 0),
+  count("pool-max-per-origin", "poolMaxPerOrigin", "idle upstream connections kept per origin"),
+  seconds(
+    "pool-idle-timeout",
+    "poolIdleTimeoutMs",
+    "an idle upstream connection is closed after this",
+  ),
   count(
     "max-connections-per-client",
     "maxConnectionsPerClient",
@@ -233,9 +257,9 @@ function parseSeconds(s: string, flag: string): number {
   return Math.round(n * 1000);
 }
 
-function parseCount(s: string, flag: string): number {
-  if (!/^[0-9]{1,9}$/.test(s) || Number(s) < 1) {
-    throw new ConfigError(`Invalid --${flag} "${s}": expected a whole number >= 1`);
+function parseCount(s: string, flag: string, min = 1): number {
+  if (!/^[0-9]{1,9}$/.test(s) || Number(s) < min) {
+    throw new ConfigError(`Invalid --${flag} "${s}": expected a whole number >= ${min}`);
   }
   return Number(s);
 }
@@ -335,7 +359,7 @@ export function parseCommandLine(args: string[]): Command {
     const value = v[o.name] as string | undefined;
     if (value === undefined || o.key === undefined) continue;
     if (o.unit === "seconds") config[o.key as SecondsKey] = parseSeconds(value, o.name);
-    else config[o.key as CountKey] = parseCount(value, o.name);
+    else config[o.key as CountKey] = parseCount(value, o.name, o.min);
   }
   return { kind: "serve", config };
 }

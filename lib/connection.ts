@@ -16,6 +16,7 @@ import { type BodyFraming, NO_BODY, requestFraming, responseFraming } from "./ht
 import {
   clientWantsKeepAlive,
   interimHead,
+  originKeepsAlive,
   planResponse,
   upstreamRequestHead,
 } from "./http1/forward.ts";
@@ -33,6 +34,7 @@ import { State } from "./state.ts";
 import { ConnectionTimer } from "./connection_timer.ts";
 import type { Timers } from "./timers.ts";
 import { dial } from "./upstream/dial.ts";
+import type { Pooled, UpstreamPool } from "./upstream/pool.ts";
 
 const log = logger("connection");
 
@@ -46,6 +48,8 @@ export interface ConnectionContext {
   dial(target: Target, signal: AbortSignal, timeoutMs: number): Promise<Duplex>;
   /** The deadline walker every connection arms its one deadline with. */
   readonly timers: Timers;
+  /** Idle upstream connections for reuse; `null` when pooling is off. */
+  readonly pool: UpstreamPool | null;
   /** Called with each exchange record when it ends (tests, metrics). */
   observe?: (ex: Exchange) => void;
 }
@@ -57,6 +61,14 @@ export function dialTarget(
   timeoutMs: number,
 ): Promise<Duplex> {
   return dial(target.host, target.port, { signal, timeoutMs });
+}
+
+/** Methods a proxy may send again (RFC 9110 section 9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+/** Whether `err` means the upstream connection went away (EOF, reset, write failure). */
+function isUpstreamLoss(err: unknown): boolean {
+  return err instanceof ProxyError && err.reason === "upstream-closed";
 }
 
 function asProxyError(err: unknown): ProxyError {
@@ -87,7 +99,6 @@ export class Connection {
   readonly #responses = new ResponseParser();
   readonly #requestChunks = new ChunkedDecoder();
   readonly #responseChunks = new ChunkedDecoder({}, true);
-  readonly #serverBuf = new ByteBuffer();
   readonly #timer: ConnectionTimer;
   #seq = 0;
   #idle = true;
@@ -158,7 +169,6 @@ export class Connection {
     } finally {
       this.#timer.disarm();
       ex.server?.close();
-      this.#serverBuf.clear();
     }
     if (ex.clientRead > 0 || ex.status > 0) logAccess(this.#peer, ex);
     this.#ctx.observe?.(ex);
@@ -248,14 +258,9 @@ export class Connection {
     ex.transition("head");
 
     // SEND_REQUEST
-    let upstream: Duplex;
-    try {
-      upstream = await this.#ctx.dial(target, this.#timer.armConnect(), cfg.connectTimeoutMs);
-    } finally {
-      this.#timer.disarm();
-    }
-    const server = new Endpoint(upstream, this.#serverBuf, "upstream");
-    ex.server = server;
+    const pool = isConnect ? null : this.#ctx.pool;
+    const key = `${target.host}:${target.port}`;
+    let { server, reused } = await this.#upstream(ex, target, pool?.take(key) ?? null);
     if (isConnect) {
       ex.transition("tunnel");
       ex.status = 200;
@@ -266,36 +271,53 @@ export class Connection {
       ex.transition("close");
       return false;
     }
+    const head = upstreamRequestHead(req, target, cfg.viaName, pool !== null);
+    // an idle pooled connection the origin has just closed fails before any
+    // response byte: a request without a body that may be repeated goes once
+    // more, on a fresh connection
+    const mayRetry = framing.kind === "none" && IDEMPOTENT.has(req.method);
     this.#timer.arm("stall");
-    await send(server, upstreamRequestHead(req, target, cfg.viaName), ex);
     let bodyDone = framing.kind === "none";
     let bodyError: ProxyError | null = null;
-    // the body streams while the response is awaited; the origin's clock for its
-    // first byte starts once the whole request is out
-    const pump = bodyDone ? null : this.#sendBody(server, framing, ex).then(
-      () => {
-        bodyDone = true;
-        if (ex.state === State.READ_RESPONSE && ex.serverRead === 0) this.#timer.arm("first-byte");
-      },
-      (err) => {
-        bodyError = asProxyError(err);
-        // a bad or vanished client body ends the exchange; an origin that stopped
-        // reading may still be answering, so its response is awaited
-        if (bodyError.reason !== "upstream-closed") server.close();
-      },
-    );
-    if (bodyDone) this.#timer.arm("first-byte");
-    ex.transition("sent");
-
-    // READ_RESPONSE
+    let pump: Promise<void> | null = null;
     let res: ResponseHead;
-    try {
-      res = await this.#readResponse(req, ex);
-    } catch (err) {
-      await pump;
-      throw bodyError ?? err;
+    for (let attempt = 0;; attempt++) {
+      try {
+        await send(server, head, ex);
+        if (ex.state === State.SEND_REQUEST) ex.transition("sent");
+        // the body streams while the response is awaited; the origin's clock for
+        // its first byte starts once the whole request is out
+        const up = server;
+        pump = bodyDone ? null : this.#sendBody(up, framing, ex).then(
+          () => {
+            bodyDone = true;
+            if (ex.state === State.READ_RESPONSE && ex.serverRead === 0) {
+              this.#timer.arm("first-byte");
+            }
+          },
+          (err) => {
+            bodyError = asProxyError(err);
+            // a bad or vanished client body ends the exchange; an origin that
+            // stopped reading may still be answering, so its response is awaited
+            if (bodyError.reason !== "upstream-closed") up.close();
+          },
+        );
+        if (bodyDone) this.#timer.arm("first-byte");
+        res = await this.#readResponse(req, ex);
+        break;
+      } catch (err) {
+        await pump;
+        const e = bodyError ?? err;
+        if (!(reused && mayRetry && attempt === 0 && ex.serverRead === 0 && isUpstreamLoss(e))) {
+          throw e;
+        }
+        log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key });
+        server.close();
+        ({ server, reused } = await this.#upstream(ex, target, null));
+      }
     }
     const resFraming = responseFraming(req.method, res);
+    const reusable = pool !== null && originKeepsAlive(res);
     ex.transition("head");
     this.#timer.arm("stall");
 
@@ -338,8 +360,42 @@ export class Connection {
       await pump;
       if (bodyError) keep = false;
     }
+    if (
+      reusable && !bodyError && bodyDone && plan.mode !== "raw" && plan.mode !== "rechunk" &&
+      server.buf.length === 0 && !server.eof && !server.closed &&
+      pool.put(key, server.conn, server.buf)
+    ) {
+      ex.server = null; // pooled: not closed with the exchange
+    }
     ex.transition(keep ? "keepalive" : "close");
     return keep;
+  }
+
+  /** A pooled connection when one is given, else a fresh one within the connect deadline. */
+  async #upstream(
+    ex: Exchange,
+    target: Target,
+    pooled: Pooled | null,
+  ): Promise<{ server: Endpoint; reused: boolean }> {
+    let server: Endpoint;
+    if (pooled) {
+      server = new Endpoint(pooled.conn, pooled.buf, "upstream");
+      server.pending = pooled.pending;
+    } else {
+      let conn: Duplex;
+      try {
+        conn = await this.#ctx.dial(
+          target,
+          this.#timer.armConnect(),
+          this.#ctx.config.connectTimeoutMs,
+        );
+      } finally {
+        this.#timer.disarm();
+      }
+      server = new Endpoint(conn, new ByteBuffer(), "upstream");
+    }
+    ex.server = server;
+    return { server, reused: pooled !== null };
   }
 
   async #sendBody(server: Endpoint, framing: BodyFraming, ex: Exchange): Promise<void> {

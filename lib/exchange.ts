@@ -36,6 +36,11 @@ export class Endpoint {
   closed = false;
   /** Set once the peer's end of stream was read. */
   eof = false;
+  /**
+   * A read already under way into `buf` (a pooled connection's idle watch);
+   * the next read takes its result instead of starting another.
+   */
+  pending: Promise<number | null> | null = null;
 
   /** Creates an endpoint. */
   constructor(conn: Duplex, buf: ByteBuffer, side: Side) {

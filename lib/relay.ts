@@ -29,6 +29,12 @@ export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
   if (free.length === 0) throw new RangeError("Cannot read: buffer full");
   let n: number | null = 0;
   try {
+    if (ep.pending !== null) {
+      // a pooled connection's watch read landed at the start of the (empty) buffer
+      const pending = ep.pending;
+      ep.pending = null;
+      n = await pending;
+    }
     while (n === 0) n = await ep.conn.read(free);
   } catch (err) {
     throw lost(ep, "failed while reading", err);

@@ -11,6 +11,7 @@ import { ProxyError } from "./errors.ts";
 import { logger } from "./log.ts";
 import { errorResponse } from "./responses.ts";
 import { Timers } from "./timers.ts";
+import { UpstreamPool } from "./upstream/pool.ts";
 
 const log = logger("server");
 
@@ -66,7 +67,18 @@ export class ProxyServer {
    * {@linkcode ProxyServer.listen}. `dial` replaces how origins are reached (tests).
    */
   constructor(config: Config, dial: ConnectionContext["dial"] = dialTarget) {
-    this.#ctx = { config, draining: false, dial, timers: new Timers() };
+    const timers = new Timers();
+    const pool = config.poolMax > 0
+      ? new UpstreamPool(
+        {
+          maxTotal: config.poolMax,
+          maxPerOrigin: config.poolMaxPerOrigin,
+          idleTimeoutMs: config.poolIdleTimeoutMs,
+        },
+        timers,
+      )
+      : null;
+    this.#ctx = { config, draining: false, dial, timers, pool };
   }
 
   /** Addresses actually bound (ports resolved when 0 was asked). */
@@ -205,6 +217,7 @@ export class ProxyServer {
       }
     }
     await Promise.all(this.#loops);
+    this.#ctx.pool?.close();
     for (const c of this.#connections) c.closeIfIdle();
     const deadline = Date.now() + timeoutMs;
     while (this.#connections.size > 0 && Date.now() < deadline) {
@@ -219,6 +232,7 @@ export class ProxyServer {
       while (this.#connections.size > 0) await new Promise((r) => setTimeout(r, 5));
     }
     await Promise.all(this.#refusals);
+    this.#ctx.pool?.close(); // what in-flight exchanges returned meanwhile
     this.#ctx.timers.stop();
   }
 }

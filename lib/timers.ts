@@ -14,7 +14,8 @@ export type DeadlineKind =
   | "connect" // resolving and connecting to the origin
   | "first-byte" // the origin's response, after the request was sent
   | "stall" // a body that stopped moving in both directions
-  | "tunnel-idle"; // a CONNECT tunnel with no traffic
+  | "tunnel-idle" // a CONNECT tunnel with no traffic
+  | "pool-idle"; // the upstream pool's sweep of idle connections
 
 /**
  * One armed-or-not deadline. `onExpire` runs from the timer tick; for the

@@ -43,6 +43,9 @@ Deno.test("parseCommandLine: defaults", () => {
     stallTimeoutMs: 60000,
     maxConnections: 4096,
     maxConnectionsPerClient: 256,
+    poolMax: 512,
+    poolMaxPerOrigin: 32,
+    poolIdleTimeoutMs: 30000,
     viaName: "sluice",
   });
 });

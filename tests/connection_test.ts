@@ -30,6 +30,7 @@ function play(dialResult: Peer | ProxyError, connectPorts: Set<number> | null = 
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts, logLevel: "error" },
     draining: false,
     timers: new Timers(),
+    pool: null,
     dial: () =>
       dialResult instanceof Peer ? Promise.resolve(dialResult) : Promise.reject(dialResult),
     observe: (ex) => exchanges.push(ex),
@@ -189,6 +190,7 @@ Deno.test("playbook: pipelined requests keep their leftover bytes between exchan
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts: null, logLevel: "error" },
     draining: false,
     timers: new Timers(),
+    pool: null,
     dial: () => {
       const o = answering(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${++n}`);
       origins.push(o);

@@ -24,6 +24,7 @@ function setup(dial: ConnectionContext["dial"]) {
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts: null, logLevel: "error" },
     draining: false,
     timers,
+    pool: null,
     dial,
     observe: (ex) => exchanges.push(ex),
   };

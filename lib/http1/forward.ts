@@ -18,6 +18,13 @@ export function encodeLatin1(s: string): Uint8Array {
   return out;
 }
 
+/** Whether the origin lets its connection carry another request (RFC 9112 section 9.3). */
+export function originKeepsAlive(res: ResponseHead): boolean {
+  const tokens = res.headers.tokens("connection");
+  if (tokens.includes("close")) return false;
+  return res.minor === 1 || tokens.includes("keep-alive");
+}
+
 /** Whether the client asked for a persistent connection (RFC 9112 section 9.3). */
 export function clientWantsKeepAlive(req: RequestHead): boolean {
   const tokens = [...req.headers.tokens("connection"), ...req.headers.tokens("proxy-connection")];
@@ -27,7 +34,9 @@ export function clientWantsKeepAlive(req: RequestHead): boolean {
 
 /**
  * The request head to send upstream: origin-form target, `Host` from the URL
- * first, hop-by-hop fields removed, `Via` added, other fields in order.
+ * first, hop-by-hop fields removed, `Via` added, other fields in order. With
+ * `keepAlive` the upstream connection may be reused (HTTP/1.1's default);
+ * otherwise `Connection: close` asks the origin to close after its response.
  *
  * @example
  * ```ts
@@ -39,7 +48,12 @@ export function clientWantsKeepAlive(req: RequestHead): boolean {
  * // "GET /x HTTP/1.1\r\nHost: a:81\r\nVia: 1.1 sluice\r\nConnection: close\r\n\r\n"
  * ```
  */
-export function upstreamRequestHead(req: RequestHead, target: Target, viaName: string): Uint8Array {
+export function upstreamRequestHead(
+  req: RequestHead,
+  target: Target,
+  viaName: string,
+  keepAlive = false,
+): Uint8Array {
   const h = req.headers;
   stripHopByHop(h);
   h.delete("host");
@@ -53,7 +67,7 @@ export function upstreamRequestHead(req: RequestHead, target: Target, viaName: s
     "\r\n",
   ];
   h.serializeInto(out);
-  out.push("Connection: close\r\n\r\n");
+  out.push(keepAlive ? "\r\n" : "Connection: close\r\n\r\n");
   return encodeLatin1(out.join(""));
 }
 

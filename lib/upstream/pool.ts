@@ -1,0 +1,155 @@
+/**
+ * Idle keep-alive upstream connections, keyed by `host:port`, for later
+ * exchanges to reuse. Each idle connection keeps one read pending into its own
+ * buffer: if the origin closes it (or sends anything unasked) while it waits,
+ * the read completes and the connection leaves the pool at once. A connection
+ * that is taken hands that pending read to its new exchange, which consumes it
+ * as its first read.
+ *
+ * @module
+ */
+
+import type { ByteBuffer } from "../buffer.ts";
+import type { Duplex } from "../exchange.ts";
+import type { Deadline, Timers } from "../timers.ts";
+
+/** Pool limits. */
+export interface PoolOptions {
+  /** Most idle connections kept for one origin. */
+  maxPerOrigin: number;
+  /** Most idle connections kept in all. */
+  maxTotal: number;
+  /** An idle connection is closed after this (ms). */
+  idleTimeoutMs: number;
+}
+
+/** An idle upstream connection, or one just taken from the pool. */
+export interface Pooled {
+  /** The socket. */
+  readonly conn: Duplex;
+  /** Its read buffer (empty while idle; the pending read fills it). */
+  readonly buf: ByteBuffer;
+  /** The read started when it went idle; the taker awaits it first. */
+  pending: Promise<number | null>;
+  /** When it went idle (`Timers.now()` clock). */
+  since: number;
+  /** Whether it is still in the pool. */
+  idle: boolean;
+}
+
+/**
+ * The pool.
+ *
+ * @example
+ * ```ts ignore
+ * const pool = new UpstreamPool({ maxPerOrigin: 32, maxTotal: 512, idleTimeoutMs: 30_000 }, timers);
+ * const reused = pool.take("example.com:80");
+ * // ... after a clean response:
+ * pool.put("example.com:80", conn, buf);
+ * ```
+ */
+export class UpstreamPool {
+  readonly #opts: PoolOptions;
+  readonly #timers: Timers;
+  readonly #idle = new Map<string, Pooled[]>();
+  readonly #sweep: Deadline;
+  #size = 0;
+  #closed = false;
+
+  /** Creates an empty pool whose idle timeout runs on `timers`. */
+  constructor(opts: PoolOptions, timers: Timers) {
+    this.#opts = opts;
+    this.#timers = timers;
+    this.#sweep = timers.create(() => this.#expire());
+  }
+
+  /** Number of idle connections. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Takes the most recently idled live connection for `key`, or `null`. */
+  take(key: string): Pooled | null {
+    const list = this.#idle.get(key);
+    if (!list) return null;
+    const p = list.pop()!;
+    if (list.length === 0) this.#idle.delete(key);
+    this.#size--;
+    p.idle = false;
+    return p;
+  }
+
+  /**
+   * Keeps `conn` (with its empty buffer `buf`) for reuse. Returns false, and
+   * keeps nothing, when the pool is full or closed: the caller closes it.
+   */
+  put(key: string, conn: Duplex, buf: ByteBuffer): boolean {
+    if (this.#closed || this.#opts.maxTotal === 0) return false;
+    const list = this.#idle.get(key) ?? [];
+    if (list.length >= this.#opts.maxPerOrigin) return false;
+    if (this.#size >= this.#opts.maxTotal) this.#evictOldest();
+    buf.clear();
+    const p: Pooled = {
+      conn,
+      buf,
+      pending: Promise.resolve(null),
+      since: this.#timers.now(),
+      idle: true,
+    };
+    p.pending = conn.read(buf.free()).catch(() => null);
+    // anything that completes the read while idle (FIN, reset, stray bytes) ends it
+    p.pending.then(() => {
+      if (p.idle) this.#drop(key, p);
+    });
+    list.push(p);
+    this.#idle.set(key, list);
+    this.#size++;
+    if (this.#sweep.kind === null) this.#sweep.arm("pool-idle", this.#opts.idleTimeoutMs);
+    return true;
+  }
+
+  #drop(key: string, p: Pooled): void {
+    const list = this.#idle.get(key);
+    const i = list ? list.indexOf(p) : -1;
+    if (i < 0) return;
+    list!.splice(i, 1);
+    if (list!.length === 0) this.#idle.delete(key);
+    this.#size--;
+    p.idle = false;
+    close(p.conn);
+  }
+
+  #evictOldest(): void {
+    let oldest: [string, Pooled] | null = null;
+    for (const [key, list] of this.#idle) {
+      if (list.length > 0 && (oldest === null || list[0].since < oldest[1].since)) {
+        oldest = [key, list[0]];
+      }
+    }
+    if (oldest) this.#drop(oldest[0], oldest[1]);
+  }
+
+  /** Closes the connections idle for longer than the timeout (the sweep deadline). */
+  #expire(): void {
+    const cutoff = this.#timers.now() - this.#opts.idleTimeoutMs;
+    for (const [key, list] of [...this.#idle]) {
+      for (const p of [...list]) if (p.since <= cutoff) this.#drop(key, p);
+    }
+    if (this.#size > 0) this.#sweep.arm("pool-idle", Math.max(1, this.#opts.idleTimeoutMs / 4));
+  }
+
+  /** Closes every idle connection and keeps no more (on drain). */
+  close(): void {
+    this.#closed = true;
+    this.#sweep.disarm();
+    for (const [key, list] of [...this.#idle]) for (const p of [...list]) this.#drop(key, p);
+  }
+}
+
+function close(conn: Duplex): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
