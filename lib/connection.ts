@@ -15,7 +15,6 @@ import { ChunkedDecoder } from "./http1/chunked.ts";
 import { type BodyFraming, NO_BODY, requestFraming, responseFraming } from "./http1/framing.ts";
 import {
   clientWantsKeepAlive,
-  interimHead,
   originKeepsAlive,
   planResponse,
   upstreamRequestHead,
@@ -28,7 +27,8 @@ import {
 } from "./http1/parse.ts";
 import { parseAbsoluteTarget, parseAuthorityTarget, type Target } from "./http1/target.ts";
 import { logAccess, logger } from "./log.ts";
-import { fill, relayChunked, relayLength, relayUntilClose, send, tunnel } from "./relay.ts";
+import { readResponseHead } from "./read_response.ts";
+import { fill, relayChunked, relayLength, relayResponseBody, send, tunnel } from "./relay.ts";
 import { CONNECT_ESTABLISHED, errorResponse } from "./responses.ts";
 import { State } from "./state.ts";
 import { ConnectionTimer } from "./connection_timer.ts";
@@ -303,7 +303,7 @@ export class Connection {
           },
         );
         if (bodyDone) this.#timer.arm("first-byte");
-        res = await this.#readResponse(req, ex);
+        res = await readResponseHead(server, client, this.#responses, req, ex, cfg.viaName);
         break;
       } catch (err) {
         await pump;
@@ -326,21 +326,8 @@ export class Connection {
     ex.status = res.status;
     ex.responseStarted = true;
     await send(client, plan.head, ex);
-    switch (plan.mode) {
-      case "none":
-        break;
-      case "length":
-        await relayLength(server, client, (resFraming as { length: number }).length, ex);
-        break;
-      case "chunked":
-      case "dechunk":
-        await relayChunked(server, client, this.#responseChunks, plan.mode === "dechunk", ex);
-        break;
-      case "raw":
-      case "rechunk":
-        await relayUntilClose(server, client, plan.mode === "rechunk", ex);
-        break;
-    }
+    const length = resFraming.kind === "length" ? resFraming.length : 0;
+    await relayResponseBody(plan.mode, length, server, client, this.#responseChunks, ex);
     let keep = plan.keepAlive;
     if (pump) {
       // the body normally finished long before the response did; one timer tick
@@ -402,46 +389,6 @@ export class Connection {
     if (framing.kind === "length") await relayLength(this.#client, server, framing.length, ex);
     else if (framing.kind === "chunked") {
       await relayChunked(this.#client, server, this.#requestChunks, false, ex);
-    }
-  }
-
-  async #readResponse(req: RequestHead, ex: Exchange): Promise<ResponseHead> {
-    const server = ex.server!;
-    const parser = this.#responses;
-    for (;;) {
-      parser.reset();
-      let head: ResponseHead | null = null;
-      while (head === null) {
-        if (server.buf.length > 0) {
-          const parsed = parser.parse(server.buf.data());
-          if (parsed) {
-            server.buf.consume(parsed.consumed);
-            head = parsed.head;
-            break;
-          }
-        }
-        if ((await fill(server, ex)) === 0) {
-          throw new ProxyError(
-            502,
-            "upstream-closed",
-            server.buf.length === 0 && ex.serverRead === 0
-              ? "Upstream closed the connection without sending a response"
-              : "Upstream closed the connection in the middle of the response head",
-          );
-        }
-      }
-      if (head.status >= 200) return head;
-      if (head.status === 101) {
-        throw new ProxyError(
-          502,
-          "upstream-bad-response",
-          "Upstream switched protocols, which sluice does not relay",
-        );
-      }
-      if (req.minor === 1) {
-        await send(this.#client, interimHead(head, this.#ctx.config.viaName), ex);
-      }
-      ex.transition("interim");
     }
   }
 }

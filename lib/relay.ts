@@ -10,6 +10,7 @@
 import { ProxyError } from "./errors.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
 import { type ChunkedDecoder, CRLF, LAST_CHUNK, writeChunkSize } from "./http1/chunked.ts";
+import type { BodyMode } from "./http1/forward.ts";
 
 /** Room kept before the data for a chunk-size line when re-chunking. */
 const CHUNK_RESERVE = 16;
@@ -195,4 +196,31 @@ export async function tunnel(client: Endpoint, server: Endpoint, ex: Exchange): 
   };
   await Promise.all([pump(client, server, ex).catch(fail), pump(server, client, ex).catch(fail)]);
   if (failure) throw failure;
+}
+
+/**
+ * Relays a response body from `server` to `client` the way the response plan
+ * says: nothing, `length` bytes, chunked as is or de-chunked, or until the
+ * origin closes (raw or re-chunked).
+ */
+export async function relayResponseBody(
+  mode: BodyMode,
+  length: number,
+  server: Endpoint,
+  client: Endpoint,
+  decoder: ChunkedDecoder,
+  ex: Exchange,
+): Promise<void> {
+  switch (mode) {
+    case "none":
+      return;
+    case "length":
+      return await relayLength(server, client, length, ex);
+    case "chunked":
+    case "dechunk":
+      return await relayChunked(server, client, decoder, mode === "dechunk", ex);
+    case "raw":
+    case "rechunk":
+      return await relayUntilClose(server, client, mode === "rechunk", ex);
+  }
 }

@@ -1,0 +1,60 @@
+/**
+ * Reading an origin's response head: interim (1xx) responses are relayed to
+ * HTTP/1.1 clients as they come, the final head is returned.
+ *
+ * @module
+ */
+
+import { ProxyError } from "./errors.ts";
+import type { Endpoint, Exchange } from "./exchange.ts";
+import { interimHead } from "./http1/forward.ts";
+import type { RequestHead, ResponseHead, ResponseParser } from "./http1/parse.ts";
+import { fill, send } from "./relay.ts";
+
+/**
+ * Reads from `server` until a final response head is complete; each 1xx is
+ * relayed to `client` (HTTP/1.1 clients only) and recorded as an "interim"
+ * transition. 101 is refused: sluice does not relay protocol switches.
+ */
+export async function readResponseHead(
+  server: Endpoint,
+  client: Endpoint,
+  parser: ResponseParser,
+  req: RequestHead,
+  ex: Exchange,
+  viaName: string,
+): Promise<ResponseHead> {
+  for (;;) {
+    parser.reset();
+    let head: ResponseHead | null = null;
+    while (head === null) {
+      if (server.buf.length > 0) {
+        const parsed = parser.parse(server.buf.data());
+        if (parsed) {
+          server.buf.consume(parsed.consumed);
+          head = parsed.head;
+          break;
+        }
+      }
+      if ((await fill(server, ex)) === 0) {
+        throw new ProxyError(
+          502,
+          "upstream-closed",
+          server.buf.length === 0 && ex.serverRead === 0
+            ? "Upstream closed the connection without sending a response"
+            : "Upstream closed the connection in the middle of the response head",
+        );
+      }
+    }
+    if (head.status >= 200) return head;
+    if (head.status === 101) {
+      throw new ProxyError(
+        502,
+        "upstream-bad-response",
+        "Upstream switched protocols, which sluice does not relay",
+      );
+    }
+    if (req.minor === 1) await send(client, interimHead(head, viaName), ex);
+    ex.transition("interim");
+  }
+}
