@@ -28,13 +28,21 @@ export class ByteBuffer {
   /** The backing store. Replaced only by {@linkcode ByteBuffer.ensure}. */
   bytes: Uint8Array;
   /** Offset of the first unread byte. */
-  start = 0;
+  start: number;
   /** Offset one past the last unread byte. */
-  end = 0;
+  end: number;
+  /**
+   * Bytes kept free before the data when the buffer is empty or compacted, so
+   * that a rewritten head can be put in front of the body bytes read after the
+   * original head ({@linkcode ByteBuffer.prepend}) and both go out in one write.
+   */
+  readonly headroom: number;
 
-  /** Creates a buffer with the given capacity (default 64 KiB). */
-  constructor(capacity: number = DEFAULT_BUFFER_SIZE) {
+  /** Creates a buffer with the given capacity (default 64 KiB) and headroom (default 0). */
+  constructor(capacity: number = DEFAULT_BUFFER_SIZE, headroom = 0) {
     this.bytes = new Uint8Array(capacity);
+    this.headroom = headroom;
+    this.start = this.end = headroom;
   }
 
   /** Number of unread bytes. */
@@ -57,7 +65,7 @@ export class ByteBuffer {
    * the tail is full and there is room at the front.
    */
   free(): Uint8Array {
-    if (this.end === this.bytes.length && this.start > 0) this.compact();
+    if (this.end === this.bytes.length && this.start > this.headroom) this.compact();
     return this.bytes.subarray(this.end);
   }
 
@@ -75,29 +83,40 @@ export class ByteBuffer {
       throw new RangeError(`Cannot consume ${n} bytes: only ${this.length} unread`);
     }
     this.start += n;
-    if (this.start === this.end) this.start = this.end = 0;
+    if (this.start === this.end) this.start = this.end = this.headroom;
   }
 
-  /** Moves the unread bytes to the front of the backing store. */
+  /** Moves the unread bytes to the front of the backing store (after the headroom). */
   compact(): void {
-    if (this.start === 0) return;
-    this.bytes.copyWithin(0, this.start, this.end);
-    this.end -= this.start;
-    this.start = 0;
+    if (this.start <= this.headroom) return;
+    this.bytes.copyWithin(this.headroom, this.start, this.end);
+    this.end -= this.start - this.headroom;
+    this.start = this.headroom;
+  }
+
+  /**
+   * Puts `p` right before the unread bytes, if there is room there; returns
+   * whether it did. The bytes then read as `p` followed by the old data.
+   */
+  prepend(p: Uint8Array): boolean {
+    if (p.length > this.start) return false;
+    this.start -= p.length;
+    this.bytes.set(p, this.start);
+    return true;
   }
 
   /** Grows the backing store so that it can hold at least `capacity` bytes. */
   ensure(capacity: number): void {
     if (capacity <= this.bytes.length) return;
     const next = new Uint8Array(capacity);
-    next.set(this.data());
-    this.end = this.length;
-    this.start = 0;
+    next.set(this.data(), this.headroom);
+    this.end = this.headroom + this.length;
+    this.start = this.headroom;
     this.bytes = next;
   }
 
   /** Forgets all unread bytes. */
   clear(): void {
-    this.start = this.end = 0;
+    this.start = this.end = this.headroom;
   }
 }

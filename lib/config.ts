@@ -73,8 +73,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   stallTimeoutMs: 60_000,
   maxConnections: 4096,
   maxConnectionsPerClient: 256,
-  poolMax: 512,
-  poolMaxPerOrigin: 32,
+  poolMax: 256,
+  poolMaxPerOrigin: 64,
   poolIdleTimeoutMs: 30_000,
   viaName: "sluice",
 });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ByteBuffer } from "./buffer.ts";
+import { ByteBuffer, DEFAULT_BUFFER_SIZE } from "./buffer.ts";
 import type { Config } from "./config.ts";
 import { ProxyError } from "./errors.ts";
 import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
@@ -62,6 +62,9 @@ export function dialTarget(
 ): Promise<Duplex> {
   return dial(target.host, target.port, { signal, timeoutMs });
 }
+
+/** Room before an upstream buffer's data for the rewritten response head (one write). */
+const HEAD_ROOM = 512;
 
 /** Methods a proxy may send again (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
@@ -178,12 +181,13 @@ export class Connection {
   /** Answers `e` when no response head went out yet, then closes. */
   async #fail(ex: Exchange, e: ProxyError): Promise<void> {
     const canAnswer = !ex.responseStarted && !this.#client.closed && e.reason !== "client-closed" &&
-      ex.state !== State.TUNNEL && ex.state !== State.CLOSED && ex.state !== State.SEND_RESPONSE &&
+      ex.state !== State.TUNNEL && ex.state !== State.CLOSED &&
       (ex.state !== State.READ_REQUEST || ex.clientRead > 0);
     if (canAnswer) {
+      // in SEND_RESPONSE the origin's head was refused before it went out: answer instead
       const early = ex.state === State.READ_REQUEST ||
         (ex.state === State.SEND_REQUEST && e.status < 500);
-      ex.transition(early ? "reject" : "fail");
+      if (ex.state !== State.SEND_RESPONSE) ex.transition(early ? "reject" : "fail");
       ex.status = e.status;
       try {
         await send(this.#client, errorResponse(e, this.#ctx.config.viaName), ex);
@@ -324,10 +328,8 @@ export class Connection {
     // SEND_RESPONSE
     const plan = planResponse(req, res, resFraming, keepAlive, cfg.viaName);
     ex.status = res.status;
-    ex.responseStarted = true;
-    await send(client, plan.head, ex);
     const length = resFraming.kind === "length" ? resFraming.length : 0;
-    await relayResponseBody(plan.mode, length, server, client, this.#responseChunks, ex);
+    await relayResponseBody(plan.mode, length, plan.head, server, client, this.#responseChunks, ex);
     let keep = plan.keepAlive;
     if (pump) {
       // the body normally finished long before the response did; one timer tick
@@ -379,7 +381,7 @@ export class Connection {
       } finally {
         this.#timer.disarm();
       }
-      server = new Endpoint(conn, new ByteBuffer(), "upstream");
+      server = new Endpoint(conn, new ByteBuffer(DEFAULT_BUFFER_SIZE, HEAD_ROOM), "upstream");
     }
     ex.server = server;
     return { server, reused: pooled !== null };

@@ -68,15 +68,27 @@ export async function send(ep: Endpoint, bytes: Uint8Array, ex: Exchange): Promi
   }
 }
 
-/** Copies exactly `length` body bytes from `from` (buffered bytes first) to `to`. */
+/**
+ * Copies exactly `length` body bytes from `from` (buffered bytes first) to
+ * `to`. The first `lead` buffered bytes are not body (a head put in front with
+ * `ByteBuffer.prepend`): they go out with the first body bytes, in one write.
+ */
 export async function relayLength(
   from: Endpoint,
   to: Endpoint,
   length: number,
   ex: Exchange,
+  lead = 0,
 ): Promise<void> {
   let left = length;
   const buf = from.buf;
+  if (lead > 0) {
+    const n = lead + Math.min(left, buf.length - lead);
+    if (to.side === "client") ex.responseStarted = true;
+    await send(to, buf.bytes.subarray(buf.start, buf.start + n), ex);
+    buf.consume(n);
+    left -= n - lead;
+  }
   while (left > 0) {
     if (buf.length === 0 && (await fill(from, ex)) === 0) {
       throw lost(from, `closed with ${left} of ${length} body bytes still to come`);
@@ -90,7 +102,8 @@ export async function relayLength(
 
 /**
  * Copies a chunked body. With `dechunk` only the data goes out (for an HTTP/1.0
- * client); otherwise the bytes go out as received, their framing checked.
+ * client); otherwise the bytes go out as received, their framing checked, the
+ * first `lead` buffered bytes (a prepended head) with them.
  */
 export async function relayChunked(
   from: Endpoint,
@@ -98,16 +111,18 @@ export async function relayChunked(
   decoder: ChunkedDecoder,
   dechunk: boolean,
   ex: Exchange,
+  lead = 0,
 ): Promise<void> {
   const buf = from.buf;
   decoder.reset();
   while (!decoder.done) {
-    if (buf.length === 0 && (await fill(from, ex)) === 0) {
+    if (buf.length === lead && (await fill(from, ex)) === 0) {
       throw lost(from, "closed in the middle of a chunked body");
     }
     const bytes = buf.bytes;
     const start = buf.start;
-    let pos = start;
+    let pos = start + lead;
+    lead = 0;
     if (dechunk) {
       while (pos < buf.end && !decoder.done) {
         pos = decoder.decode(bytes, pos, buf.end);
@@ -117,6 +132,7 @@ export async function relayChunked(
       }
     } else {
       while (pos < buf.end && !decoder.done) pos = decoder.decode(bytes, pos, buf.end);
+      if (to.side === "client") ex.responseStarted = true;
       await send(to, bytes.subarray(start, pos), ex);
     }
     buf.consume(pos - start);
@@ -135,6 +151,7 @@ export async function relayUntilClose(
 ): Promise<void> {
   const buf = from.buf;
   const head = new Uint8Array(CHUNK_RESERVE);
+  ex.responseStarted = true; // the response head is out, or leads the buffered bytes
   if (buf.length > 0) {
     if (rechunk) await send(to, head.subarray(0, writeChunkSize(buf.length, head, 0)), ex);
     await send(to, buf.data(), ex);
@@ -199,26 +216,37 @@ export async function tunnel(client: Endpoint, server: Endpoint, ex: Exchange): 
 }
 
 /**
- * Relays a response body from `server` to `client` the way the response plan
- * says: nothing, `length` bytes, chunked as is or de-chunked, or until the
- * origin closes (raw or re-chunked).
+ * Sends the response `head` and relays its body from `server` to `client` the
+ * way the response plan says: nothing, `length` bytes, chunked as is or
+ * de-chunked, or until the origin closes (raw or re-chunked). When body bytes
+ * are already buffered and the head fits in front of them, head and first
+ * body bytes leave in one write.
  */
 export async function relayResponseBody(
   mode: BodyMode,
   length: number,
+  head: Uint8Array,
   server: Endpoint,
   client: Endpoint,
   decoder: ChunkedDecoder,
   ex: Exchange,
 ): Promise<void> {
+  const joinable = mode === "length" || mode === "chunked" || mode === "raw";
+  const lead = joinable && server.buf.length > 0 && server.buf.prepend(head) ? head.length : 0;
+  if (lead === 0) {
+    await send(client, head, ex);
+    ex.responseStarted = true;
+  }
+  // with a lead, the first window is checked (chunk framing) before head and body
+  // leave together: a bad first window can still be answered with 502
   switch (mode) {
     case "none":
       return;
     case "length":
-      return await relayLength(server, client, length, ex);
+      return await relayLength(server, client, length, ex, lead);
     case "chunked":
     case "dechunk":
-      return await relayChunked(server, client, decoder, mode === "dechunk", ex);
+      return await relayChunked(server, client, decoder, mode === "dechunk", ex, lead);
     case "raw":
     case "rechunk":
       return await relayUntilClose(server, client, mode === "rechunk", ex);

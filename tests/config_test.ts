@@ -43,8 +43,8 @@ Deno.test("parseCommandLine: defaults", () => {
     stallTimeoutMs: 60000,
     maxConnections: 4096,
     maxConnectionsPerClient: 256,
-    poolMax: 512,
-    poolMaxPerOrigin: 32,
+    poolMax: 256,
+    poolMaxPerOrigin: 64,
     poolIdleTimeoutMs: 30000,
     viaName: "sluice",
   });

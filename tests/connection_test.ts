@@ -207,3 +207,28 @@ Deno.test("playbook: pipelined requests keep their leftover bytes between exchan
   assert.deepEqual(client.output.match(/\r\n\r\n\d/g), ["\r\n\r\n1", "\r\n\r\n2", "\r\n\r\n3"]);
   assert.deepEqual(origins.map((o) => o.output.split(" ")[1]), ["/1", "/2", "/3"]);
 });
+
+Deno.test("playbook: the response head and the first body bytes leave in one write", async () => {
+  const p = play(answering("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"));
+  p.client.send("GET http://o.test/ HTTP/1.1\r\nConnection: close\r\n\r\n");
+  await p.run;
+  assert.match(p.client.output, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nhello$/);
+  assert.equal(p.client.writes, 1);
+});
+
+Deno.test("playbook: a bad first chunk is found before the head leaves: 502, not a torn 200", async () => {
+  const p = play(
+    answering("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbad\r\n0\r\n\r\n"),
+  );
+  p.client.send("GET http://o.test/ HTTP/1.1\r\n\r\n");
+  await p.run;
+  assert.match(p.client.output, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+  assert.deepEqual(p.exchanges[0].path, [
+    READ_REQUEST,
+    SEND_REQUEST,
+    READ_RESPONSE,
+    SEND_RESPONSE,
+    CLOSED,
+  ]);
+  assert.equal(p.exchanges[0].status, 502);
+});

@@ -55,8 +55,12 @@ export class Peer implements Duplex {
     return n;
   }
 
+  /** Number of write calls the proxy made. */
+  writes = 0;
+
   write(p: Uint8Array): Promise<number> {
     if (this.closed) return Promise.reject(new Deno.errors.BadResource("closed"));
+    this.writes++;
     this.output += dec.decode(p);
     this.onWrite?.(this.output);
     const w = this.#wrote;
