@@ -16,6 +16,16 @@
 
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../../lib/config.ts";
+import {
+  freePort,
+  HOST,
+  procStatusKiB,
+  runBounded,
+  spawn,
+  stop,
+  waitForPort,
+  which,
+} from "./procs.ts";
 
 /** One benchmark workload. */
 export interface Workload {
@@ -57,92 +67,25 @@ export const WORKLOADS: readonly Workload[] = [
   { name: "10 MiB keep-alive", path: "/10m.bin", connections: 4, close: false },
 ];
 
-const HOST = "127.0.0.1";
-const MiB = 1024 * 1024;
+/** Bytes in a mebibyte. */
+export const MiB = 1024 * 1024;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A child process whose output is drained into a bounded tail. */
-interface Proc {
-  name: string;
-  child: Deno.ChildProcess;
-  tail: () => string;
-  drained: Promise<unknown>;
-  exited: boolean;
-}
-
-const procs = new Set<Proc>();
-
-function spawn(name: string, cmd: string, args: string[], cwd?: string): Proc {
-  const opts = { args, cwd, stdin: "null", stdout: "piped", stderr: "piped" } as const;
-  const child = new Deno.Command(cmd, opts).spawn();
-  let out = "";
-  const drain = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s.pipeThrough(new TextDecoderStream())) {
-      out = (out + chunk).slice(-64 * 1024);
-    }
-  };
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  const proc: Proc = { name, child, tail: () => out, drained, exited: false };
-  child.status.then(() => proc.exited = true);
-  procs.add(proc);
-  return proc;
-}
-
-function kill(p: Proc, sig: Deno.Signal): void {
-  try {
-    if (!p.exited) p.child.kill(sig);
-  } catch { /* already exited */ }
-}
-
-async function stop(p: Proc): Promise<void> {
-  if (!procs.delete(p)) return;
-  kill(p, "SIGTERM");
-  const timer = setTimeout(() => kill(p, "SIGKILL"), 3000);
-  await p.child.status;
-  clearTimeout(timer);
-}
-
-const stopAll = () => Promise.all([...procs].map(stop));
-
-/** Finds an executable on PATH, then in `extra`. */
-async function which(name: string, extra: string[] = []): Promise<string | null> {
-  const dirs = (Deno.env.get("PATH") ?? "").split(":").filter(Boolean);
-  for (const p of [...dirs.map((d) => `${d}/${name}`), ...extra]) {
-    try {
-      const st = await Deno.stat(p);
-      if (st.isFile && (st.mode ?? 0o111) & 0o111) return p;
-    } catch { /* not there */ }
-  }
-  return null;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: HOST, port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function waitForPort(port: number, p: Proc, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && !p.exited) {
-    try {
-      (await Deno.connect({ hostname: HOST, port })).close();
-      return;
-    } catch {
-      await delay(50);
-    }
-  }
-  throw new Error(`${p.name} did not accept on ${HOST}:${port}:\n${p.tail()}`);
-}
-
-async function startOrigin(dir: string): Promise<{ kind: string; port: number }> {
+/**
+ * Starts a static origin in `dir` serving `/1k.bin` (1 KiB of "a"), `/10m.bin`
+ * (10 MiB of "b") and each of `files` (name to content) on {@linkcode HOST}.
+ */
+export async function startOrigin(
+  dir: string,
+  files: Record<string, Uint8Array> = {},
+): Promise<{ kind: string; port: number }> {
   const www = `${dir}/www`;
   await Deno.mkdir(www, { recursive: true });
   await Deno.writeFile(`${www}/1k.bin`, new Uint8Array(1024).fill(0x61));
   await Deno.writeFile(`${www}/10m.bin`, new Uint8Array(10 * MiB).fill(0x62));
+  for (const [name, data] of Object.entries(files)) await Deno.writeFile(`${www}/${name}`, data);
   await Deno.chmod(dir, 0o755); // nginx workers may run as nobody
   const port = freePort();
   const nginx = Deno.env.get("BENCH_NO_NGINX") ? null : await which("nginx", ["/usr/sbin/nginx"]);
@@ -169,17 +112,19 @@ ${temps}  server { listen ${HOST}:${port}; root ${www}; }
     await waitForPort(port, p);
     return { kind: `nginx (${nginx})`, port };
   }
-  const script = `const small = new Uint8Array(1024).fill(0x61);
-const big = new Uint8Array(${10 * MiB}).fill(0x62);
+  const script = `const files = new Map();
+for (const e of Deno.readDirSync("${www}")) {
+  files.set("/" + e.name, Deno.readFileSync("${www}/" + e.name));
+}
 Deno.serve({ hostname: "${HOST}", port: ${port}, onListen() {} }, (req) => {
-  const p = new URL(req.url).pathname;
-  const body = p === "/1k.bin" ? small : p === "/10m.bin" ? big : null;
+  const body = files.get(new URL(req.url).pathname);
   return body ? new Response(body) : new Response("not found", { status: 404 });
 });
 `;
   const src = `${dir}/origin.ts`;
   await Deno.writeTextFile(src, script);
-  const p = spawn("deno origin", Deno.execPath(), ["run", `--allow-net=${HOST}`, src]);
+  const allow = [`--allow-net=${HOST}`, `--allow-read=${www}`];
+  const p = spawn("deno origin", Deno.execPath(), ["run", ...allow, src]);
   await waitForPort(port, p);
   return { kind: "Deno.serve subprocess", port };
 }
@@ -217,7 +162,7 @@ async function runWrk(wrk: string, dir: string, spec: LoadSpec): Promise<RunResu
   ]);
   const status = await p.child.status;
   await p.drained;
-  procs.delete(p);
+  await stop(p);
   const out = p.tail();
   if (!status.success) throw new Error(`wrk exited ${status.code}:\n${out}`);
   return parseWrk(out);
@@ -309,19 +254,8 @@ export async function builtinLoad(spec: LoadSpec): Promise<RunResult> {
   return { rps, bytesPerSec, p50, p99, errors };
 }
 
-/** The proxy's peak RSS from /proc (read with cat: Deno wants --allow-all for /proc/<pid>). */
-async function peakRssKiB(pid: number): Promise<number | null> {
-  try {
-    const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stderr: "null" })
-      .output();
-    const m = /VmHWM:\s+(\d+)\s+kB/.exec(dec.decode(out.stdout));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-function table(rows: string[][]): string {
+/** Formats `rows` (the first is the header) as an aligned text table. */
+export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>
     r.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
@@ -362,47 +296,18 @@ async function bench(dir: string): Promise<void> {
   for (const w of WORKLOADS) {
     const d = await load(origin.port, w.path, w);
     const s = await load(proxyPort, `http://${originHost}${w.path}`, w);
-    const rss = mib(await peakRssKiB(sluice.child.pid));
+    const rss = mib(await procStatusKiB(sluice.child.pid, "VmHWM"));
     const row = [w.name, `${w.connections}`, ...tput(d), ...tput(s), f(s.rps / d.rps, 2)];
     rows.push([...row, lat(d), lat(s), `${d.errors}/${s.errors}`, rss]);
     console.log(`done: ${w.name}`);
   }
   console.log(`\n${table(rows)}`);
-  console.log(`\nsluice peak RSS (VmHWM): ${mib(await peakRssKiB(sluice.child.pid))}`);
+  console.log(`\nsluice peak RSS (VmHWM): ${mib(await procStatusKiB(sluice.child.pid, "VmHWM"))}`);
   if (sluice.exited) throw new Error(`sluice exited during the benchmark:\n${sluice.tail()}`);
 }
 
 if (import.meta.main) {
   const seconds = Number(Deno.env.get("BENCH_DURATION") ?? 5);
   const limit = Number(Deno.env.get("BENCH_TIMEOUT") ?? WORKLOADS.length * 2 * (seconds + 15) + 60);
-  const dir = await Deno.makeTempDir({ prefix: "sluice-bench-" });
-  const cleanup = async () => {
-    await stopAll();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
-  let abortCode: number | null = null;
-  const abort = (why: string, code: number) => async () => {
-    if (abortCode !== null) return;
-    abortCode = code;
-    console.error(`bench: ${why}; stopping everything`);
-    await cleanup();
-    Deno.exit(code);
-  };
-  const hard = setTimeout(abort(`hard timeout after ${limit} s`, 124), limit * 1000);
-  const onInt = abort("interrupted", 130);
-  Deno.addSignalListener("SIGINT", onInt);
-  let code = 0;
-  try {
-    await bench(dir);
-  } catch (err) {
-    if (abortCode === null) {
-      console.error(`bench failed: ${err instanceof Error ? err.message : err}`);
-    }
-    code = 1;
-  } finally {
-    clearTimeout(hard);
-    Deno.removeSignalListener("SIGINT", onInt);
-    await cleanup();
-  }
-  Deno.exit(abortCode ?? code);
+  await runBounded("bench", limit, bench);
 }
