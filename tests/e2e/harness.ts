@@ -434,24 +434,3 @@ export async function spawnProxy(
     },
   };
 }
-
-/**
- * Reads a file under /proc through `cat` (Deno lets a script read /proc only
- * with --allow-all; the test task allows running programs instead).
- */
-export async function readProc(path: string): Promise<string> {
-  const out = await new Deno.Command("cat", { args: [path], stdout: "piped", stderr: "null" })
-    .output();
-  return text(out.stdout);
-}
-
-/** Number of open file descriptors of process `pid`. */
-export async function openFds(pid: number): Promise<number> {
-  const out = await new Deno.Command("ls", {
-    args: [`/proc/${pid}/fd`],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output();
-  return text(out.stdout).split("\n").filter((l) => l !== "").length;
-}
