@@ -329,7 +329,21 @@ export class Connection {
     const plan = planResponse(req, res, resFraming, keepAlive, cfg.viaName);
     ex.status = res.status;
     const length = resFraming.kind === "length" ? resFraming.length : 0;
-    await relayResponseBody(plan.mode, length, plan.head, server, client, this.#responseChunks, ex);
+    const before = ex.clientWritten;
+    try {
+      await relayResponseBody(
+        plan.mode,
+        length,
+        plan.head,
+        server,
+        client,
+        this.#responseChunks,
+        ex,
+      );
+    } finally {
+      // a failure before any byte of it went out can still be answered (502)
+      ex.responseStarted = ex.clientWritten > before;
+    }
     let keep = plan.keepAlive;
     if (pump) {
       // the body normally finished long before the response did; one timer tick

@@ -84,7 +84,6 @@ export async function relayLength(
   const buf = from.buf;
   if (lead > 0) {
     const n = lead + Math.min(left, buf.length - lead);
-    if (to.side === "client") ex.responseStarted = true;
     await send(to, buf.bytes.subarray(buf.start, buf.start + n), ex);
     buf.consume(n);
     left -= n - lead;
@@ -132,7 +131,6 @@ export async function relayChunked(
       }
     } else {
       while (pos < buf.end && !decoder.done) pos = decoder.decode(bytes, pos, buf.end);
-      if (to.side === "client") ex.responseStarted = true;
       await send(to, bytes.subarray(start, pos), ex);
     }
     buf.consume(pos - start);
@@ -151,7 +149,6 @@ export async function relayUntilClose(
 ): Promise<void> {
   const buf = from.buf;
   const head = new Uint8Array(CHUNK_RESERVE);
-  ex.responseStarted = true; // the response head is out, or leads the buffered bytes
   if (buf.length > 0) {
     if (rechunk) await send(to, head.subarray(0, writeChunkSize(buf.length, head, 0)), ex);
     await send(to, buf.data(), ex);
@@ -233,10 +230,7 @@ export async function relayResponseBody(
 ): Promise<void> {
   const joinable = mode === "length" || mode === "chunked" || mode === "raw";
   const lead = joinable && server.buf.length > 0 && server.buf.prepend(head) ? head.length : 0;
-  if (lead === 0) {
-    await send(client, head, ex);
-    ex.responseStarted = true;
-  }
+  if (lead === 0) await send(client, head, ex);
   // with a lead, the first window is checked (chunk framing) before head and body
   // leave together: a bad first window can still be answered with 502
   switch (mode) {
