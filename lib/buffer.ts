@@ -12,6 +12,13 @@
 export const DEFAULT_BUFFER_SIZE = 64 * 1024;
 
 /**
+ * Initial capacity of a client connection's buffer: 4 KiB holds most request
+ * heads, and keeps an idle keep-alive connection cheap. It grows to
+ * {@linkcode DEFAULT_BUFFER_SIZE} when a head, body or tunnel needs more.
+ */
+export const CLIENT_BUFFER_SIZE = 4 * 1024;
+
+/**
  * A window (start/end) over one `Uint8Array`.
  *
  * @example

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ByteBuffer, DEFAULT_BUFFER_SIZE } from "./buffer.ts";
+import { ByteBuffer, CLIENT_BUFFER_SIZE, DEFAULT_BUFFER_SIZE } from "./buffer.ts";
 import type { Config } from "./config.ts";
 import { ProxyError } from "./errors.ts";
 import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
@@ -109,7 +109,7 @@ export class Connection {
 
   /** Wraps an accepted socket; `peer` is the client's address for logs. */
   constructor(conn: Duplex, peer: string, ctx: ConnectionContext) {
-    this.#client = new Endpoint(conn, new ByteBuffer(), "client");
+    this.#client = new Endpoint(conn, new ByteBuffer(CLIENT_BUFFER_SIZE), "client");
     this.#peer = peer;
     this.#ctx = ctx;
     this.#timer = new ConnectionTimer(ctx.timers, ctx.config, this.#client, () => this.#current);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { DEFAULT_BUFFER_SIZE as MAX_BUFFER_SIZE } from "./buffer.ts";
 import { ProxyError } from "./errors.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
 import { type ChunkedDecoder, CRLF, LAST_CHUNK, writeChunkSize } from "./http1/chunked.ts";
@@ -23,11 +24,18 @@ function lost(ep: Endpoint, what: string, cause?: unknown): ProxyError {
 
 /**
  * Reads once from `ep` into its buffer's free space. Returns the bytes read,
- * 0 at end of stream. Socket errors become {@linkcode ProxyError}s naming the side.
+ * 0 at end of stream. A buffer smaller than 64 KiB (a client's starts at
+ * 4 KiB, so idle connections stay cheap) grows when a read fills it or it is
+ * full. Socket errors become {@linkcode ProxyError}s naming the side.
  */
 export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
-  const free = ep.buf.free();
-  if (free.length === 0) throw new RangeError("Cannot read: buffer full");
+  const buf = ep.buf;
+  let free = buf.free();
+  if (free.length === 0) {
+    if (buf.capacity >= MAX_BUFFER_SIZE) throw new RangeError("Cannot read: buffer full");
+    buf.ensure(Math.min(buf.capacity * 4, MAX_BUFFER_SIZE));
+    free = buf.free();
+  }
   let n: number | null = 0;
   try {
     if (ep.pending !== null) {
@@ -44,9 +52,14 @@ export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
     ep.eof = true;
     return 0;
   }
-  ep.buf.commit(n);
+  buf.commit(n);
   if (ep.side === "client") ex.clientRead += n;
   else ex.serverRead += n;
+  // a small (client) buffer that a read filled is carrying a body or a tunnel:
+  // grow it once, so bulk data moves in 64 KiB windows
+  if (n === free.length && buf.capacity < MAX_BUFFER_SIZE) {
+    buf.ensure(Math.min(buf.capacity * 4, MAX_BUFFER_SIZE));
+  }
   return n;
 }
 
@@ -114,14 +127,16 @@ export async function relayChunked(
 ): Promise<void> {
   const buf = from.buf;
   decoder.reset();
+  // `held`: framing bytes already decoded but kept in the buffer, unsent, until
+  // their line is complete (see ChunkedDecoder.pendingFraming)
+  let held = 0;
   while (!decoder.done) {
-    if (buf.length === lead && (await fill(from, ex)) === 0) {
+    if (buf.length === lead + held && (await fill(from, ex)) === 0) {
       throw lost(from, "closed in the middle of a chunked body");
     }
     const bytes = buf.bytes;
     const start = buf.start;
-    let pos = start + lead;
-    lead = 0;
+    let pos = start + lead + held;
     if (dechunk) {
       while (pos < buf.end && !decoder.done) {
         pos = decoder.decode(bytes, pos, buf.end);
@@ -129,11 +144,15 @@ export async function relayChunked(
           await send(to, bytes.subarray(decoder.dataStart, decoder.dataEnd), ex);
         }
       }
+      buf.consume(pos - start);
     } else {
       while (pos < buf.end && !decoder.done) pos = decoder.decode(bytes, pos, buf.end);
-      await send(to, bytes.subarray(start, pos), ex);
+      held = decoder.pendingFraming;
+      const safe = pos - held;
+      if (safe > start) await send(to, bytes.subarray(start, safe), ex);
+      buf.consume(safe - start);
     }
-    buf.consume(pos - start);
+    lead = 0;
   }
 }
 

@@ -31,13 +31,15 @@ Deno.test("relayLength: buffered bytes first, then reads; leftover stays buffere
   preload(from, body.slice(0, 5));
   await relayLength(from, to, 40, ex);
   assert.equal(toConn.writtenText, body);
-  // The 5 buffered bytes go out before any read; then three reads of 16 bytes:
-  // the last one holds the body's last 3 bytes and 13 of the next request.
-  assert.deepEqual(fromConn.readArgLengths, [16, 16, 16]);
+  // The 5 buffered bytes go out before any read; then a read of 16 bytes fills
+  // the small buffer, which grows 4x; the next read (into 64) takes the body's
+  // last 19 bytes and all of the next request, which stays buffered.
+  assert.deepEqual(fromConn.readArgLengths, [16, 64]);
+  assert.equal(from.buf.capacity, 64);
   assert.deepEqual(toConn.writes.slice(0, 1).map((w) => dec.decode(w)), ["abcde"]);
-  assert.equal(bufText(from), next.slice(0, 13));
-  assert.equal(fromConn.unread, next.slice(13));
-  assert.equal(ex.clientRead, 48);
+  assert.equal(bufText(from), next);
+  assert.equal(fromConn.unread, "");
+  assert.equal(ex.clientRead, 51);
   assert.equal(ex.serverToWrite, 40);
   assert.equal(ex.serverWritten, 40);
   assert.equal(from.eof, false);
@@ -127,6 +129,43 @@ Deno.test("relayChunked: pass-through copies the body bytes exactly; leftover st
   assert.ok(from.buf.length > 0);
   assert.equal(ex.serverWritten, CHUNKED_BODY.length);
   assert.equal(ex.serverToWrite, CHUNKED_BODY.length);
+});
+
+Deno.test("relayChunked: pass-through never forwards part of a framing line later found bad", async () => {
+  const ex = new Exchange(1);
+  // the size line with its extension is longer than the 16-byte test buffer,
+  // so it arrives over several windows before its bare CR is found
+  const bad = "3;" + "x".repeat(40) + "\rbad\r\n";
+  const [from, fromConn] = endpoint("client", { input: ["5\r\nhello\r\n", bad] });
+  const [to, toConn] = endpoint("upstream");
+  await rejectsProxy(
+    relayChunked(from, to, new ChunkedDecoder(), false, ex),
+    400,
+    "bad-chunk",
+    /bare CR in chunk size line/,
+  );
+  assert.equal(toConn.writtenText, "5\r\nhello\r\n");
+  assert.equal(fromConn.unread, "");
+});
+
+Deno.test("relayChunked: pass-through holds a split size line back, then sends it whole", async () => {
+  const ex = new Exchange(1);
+  const body = "5\r\nhello\r\n" + "1a;" + "e".repeat(30) + "\r\n" + "abcdefghijklmnopqrstuvwxyz" +
+    "\r\n0\r\n\r\n";
+  const [from] = endpoint("client", {
+    input: [body.slice(0, 14), body.slice(14, 30), body.slice(30)],
+  });
+  const [to, toConn] = endpoint("upstream");
+  await relayChunked(from, to, new ChunkedDecoder(), false, ex);
+  assert.equal(toConn.writtenText, body);
+  // no write ever ends inside the size line with the extension
+  let at = 0;
+  const lineStart = body.indexOf("1a;");
+  const lineEnd = body.indexOf("\r\n", lineStart) + 2;
+  for (const w of toConn.writes) {
+    at += w.length;
+    assert.ok(at <= lineStart || at >= lineEnd, `a write ended at ${at}, inside the size line`);
+  }
 });
 
 Deno.test("relayChunked: pass-through of a body fully buffered with a pipelined request", async () => {

@@ -58,12 +58,33 @@ Deno.test("fill: returns 0 and sets eof at end of stream", async () => {
   assert.equal(ex.serverRead, 0);
 });
 
-Deno.test("fill: a full buffer is a RangeError, not a read of 0 bytes", async () => {
+Deno.test("fill: a full 64 KiB buffer is a RangeError, not a read of 0 bytes", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("client", { input: ["more"] });
+  ep.buf.ensure(64 * 1024);
+  ep.buf.commit(64 * 1024);
+  await assert.rejects(fill(ep, ex), RangeError);
+  assert.deepEqual(conn.readArgLengths, []);
+});
+
+Deno.test("fill: a full small buffer grows 4x (up to 64 KiB) before the read", async () => {
   const ex = new Exchange(1);
   const [ep, conn] = endpoint("client", { input: ["more"] });
   preload(ep, "0123456789abcdef");
-  await assert.rejects(fill(ep, ex), RangeError);
-  assert.deepEqual(conn.readArgLengths, []);
+  assert.equal(await fill(ep, ex), 4);
+  assert.equal(ep.buf.capacity, 64);
+  assert.deepEqual(conn.readArgLengths, [48]);
+  assert.equal(new TextDecoder().decode(ep.buf.data()), "0123456789abcdefmore");
+});
+
+Deno.test("fill: a read that fills a small buffer grows it for the next read", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("client", { input: ["0123456789abcdef", "x"] });
+  assert.equal(await fill(ep, ex), 16);
+  assert.equal(ep.buf.capacity, 64);
+  assert.equal(await fill(ep, ex), 1);
+  assert.equal(ep.buf.capacity, 64, "a partial read does not grow it");
+  assert.deepEqual(conn.readArgLengths, [16, 48]);
 });
 
 Deno.test("fill: a read error on the client side is ProxyError 400 client-closed", async () => {

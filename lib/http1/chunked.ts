@@ -76,6 +76,7 @@ export class ChunkedDecoder {
   #remaining = 0;
   #ext = 0;
   #trailer = 0;
+  #open = 0;
   readonly #limits: ChunkedLimits;
   readonly #status: number;
   readonly #reason: "bad-chunk" | "upstream-bad-response";
@@ -95,6 +96,17 @@ export class ChunkedDecoder {
     return this.#state === S.Done;
   }
 
+  /**
+   * Framing bytes consumed since the last point where forwarding the bytes
+   * as received is safe: the start of a chunk-size line, of a data run, of the
+   * trailer section, or the end of the body. A passthrough relay holds these back (they are still
+   * in its buffer) so that a framing line cut by a window boundary is never
+   * forwarded before it is known to be valid.
+   */
+  get pendingFraming(): number {
+    return this.#open;
+  }
+
   /** Makes the decoder ready for another body. */
   reset(): void {
     this.#state = S.Size;
@@ -102,6 +114,7 @@ export class ChunkedDecoder {
       this.#remaining =
       this.#ext =
       this.#trailer =
+      this.#open =
         0;
     this.dataStart = this.dataEnd = this.bodyBytes = 0;
   }
@@ -117,6 +130,8 @@ export class ChunkedDecoder {
   decode(bytes: Uint8Array, start: number, end: number): number {
     let i = start;
     this.dataStart = this.dataEnd = start;
+    // framing bytes from `mark` on are not yet known good (see pendingFraming)
+    let mark = start - this.#open;
     while (i < end) {
       const c = bytes[i];
       switch (this.#state) {
@@ -160,6 +175,7 @@ export class ChunkedDecoder {
           this.#remaining -= n;
           this.bodyBytes += n;
           if (this.#remaining === 0) this.#state = S.DataCr;
+          this.#open = 0;
           return i + n;
         }
         case S.DataCr:
@@ -182,7 +198,10 @@ export class ChunkedDecoder {
             this.#countTrailer();
           }
           i++;
-          if (this.#state === S.Done) return i;
+          if (this.#state === S.Done) {
+            this.#open = 0;
+            return i;
+          }
           break;
         case S.TrailerLine:
           if (c === CR) this.#state = S.TrailerLf;
@@ -200,12 +219,21 @@ export class ChunkedDecoder {
         case S.EndLf:
           if (c !== LF) this.#fail("bare CR after last chunk");
           this.#state = S.Done;
+          this.#open = 0;
           return i + 1;
         case S.Done:
+          this.#open = 0;
           return i;
       }
+      if (this.#atSafePoint()) mark = i;
     }
+    this.#open = this.#state === S.Done ? 0 : i - mark;
     return i;
+  }
+
+  #atSafePoint(): boolean {
+    return this.#state === S.Data || this.#state === S.TrailerStart ||
+      (this.#state === S.Size && this.#digits === 0);
   }
 
   #endSizeLine(): void {

@@ -203,3 +203,44 @@ Deno.test("ChunkedDecoder accepts a size of 13 hex digits (FFFFFFFFFFFFF)", () =
   assert.equal(str(b.subarray(d.dataStart, d.dataEnd)), "abc");
   assert.equal(d.done, false);
 });
+
+Deno.test("ChunkedDecoder.pendingFraming: held framing bytes end at the last safe point, at every split", () => {
+  const body = "5;e=1\r\nhello\r\n0\r\nX: 1\r\n\r\n";
+  // safe points: 0, the end of the size line (7), each data byte (8-12), the
+  // start of the next size line (14), of the trailer section (17), the end of
+  // its line (23), the end (25)
+  const safe = (n: number): number => {
+    if (n >= 25) return 25;
+    if (n >= 23) return 23;
+    if (n >= 17) return 17;
+    if (n >= 14) return 14;
+    if (n >= 12) return 12;
+    if (n >= 7) return n;
+    return 0;
+  };
+  const input = bin(body);
+  for (let n = 0; n <= input.length; n++) {
+    // the first n bytes, one byte per call (every split point at once)
+    const d = new ChunkedDecoder();
+    for (let i = 0; i < n; i++) d.decode(input, i, i + 1);
+    assert.equal(n - d.pendingFraming, safe(n), `after ${n} bytes`);
+    // and the same n bytes in one call
+    const one = new ChunkedDecoder();
+    let pos = 0;
+    while (pos < n && !one.done) pos = one.decode(input, pos, n);
+    assert.equal(pos - one.pendingFraming, safe(n), `after ${n} bytes in one call`);
+  }
+});
+
+Deno.test("ChunkedDecoder.pendingFraming is 0 after reset and after a data run", () => {
+  const d = new ChunkedDecoder();
+  const input = bin("a;xyz\r\n0123");
+  d.decode(input, 0, 4);
+  assert.equal(d.pendingFraming, 4);
+  d.reset();
+  assert.equal(d.pendingFraming, 0);
+  let pos = 0;
+  while (pos < input.length) pos = d.decode(input, pos, input.length);
+  assert.equal(d.dataEnd - d.dataStart, 4);
+  assert.equal(d.pendingFraming, 0);
+});
