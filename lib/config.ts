@@ -1,14 +1,45 @@
 /**
- * The configuration: one table of options that drives flag parsing, defaults,
- * validation and `--help`. Pure: no I/O.
+ * The configuration: its type, its defaults, and one function from option
+ * uses (command-line flags and config-file keys alike) to a validated
+ * {@linkcode Config}. The option table itself is in config_options.ts, the
+ * JSONC reader in config_file.ts. Pure: no I/O (the caller passes the file
+ * reader).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { RuleError, type RuleSpec } from "./policy/rule.ts";
+import {
+  ConfigError,
+  ConfigFileError,
+  type CountKey,
+  LOG_LEVELS,
+  type LogLevel,
+  OPTIONS,
+  optionSpec,
+  type RawUse,
+  type RuleFamily,
+  type SecondsKey,
+  suggest,
+} from "./config_options.ts";
+import { parseConfigText, readError } from "./config_file.ts";
 
-/** sluice's version. */
-export const VERSION = "0.1.0";
+export {
+  ConfigError,
+  ConfigFileError,
+  type CountKey,
+  helpText,
+  LOG_LEVELS,
+  type LogLevel,
+  OPTIONS,
+  optionsMarkdown,
+  type OptionSpec,
+  type RawUse,
+  type RuleFamily,
+  type SecondsKey,
+  VERSION,
+} from "./config_options.ts";
 
 /** A listen address. */
 export interface ListenAddress {
@@ -18,17 +49,24 @@ export interface ListenAddress {
   port: number;
 }
 
-/** Log levels, most verbose first. */
-export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
-/** A log level. */
-export type LogLevel = typeof LOG_LEVELS[number];
-
 /** The effective configuration. */
 export interface Config {
   /** Addresses to listen on. */
   listen: ListenAddress[];
+  /** Event loops sharing each listen port (SO_REUSEPORT); at least 1. */
+  workers: number;
   /** Ports CONNECT may reach; `null` means any. */
   connectPorts: Set<number> | null;
+  /** Client access rules, raw, in the order given across `--allow-client` and `--deny-client`. */
+  clientRules: RuleSpec[];
+  /** Destination host rules, raw, in the order given across `--allow-host` and `--deny-host`. */
+  hostRules: RuleSpec[];
+  /** Refuse loopback/private/link-local/unique-local/multicast destinations (after DNS). */
+  denyPrivate: boolean;
+  /** File of users for proxy authentication; `null`: no authentication. */
+  authFile: string | null;
+  /** Realm in `Proxy-Authenticate`. */
+  authRealm: string;
   /** Log level. */
   logLevel: LogLevel;
   /** How long in-flight exchanges may finish after SIGINT/SIGTERM (ms). */
@@ -57,258 +95,249 @@ export interface Config {
   poolIdleTimeoutMs: number;
   /** Name in `Via` and `Proxy-Status`. */
   viaName: string;
-}
-
-/** Every default, as one configuration. */
-export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
-  listen: [{ hostname: "127.0.0.1", port: 8080 }, { hostname: "::1", port: 8080 }],
-  connectPorts: new Set([443]),
-  logLevel: "info",
-  drainTimeoutMs: 10_000,
-  connectTimeoutMs: 10_000,
-  headerTimeoutMs: 15_000,
-  idleTimeoutMs: 60_000,
-  tunnelIdleTimeoutMs: 600_000,
-  responseTimeoutMs: 60_000,
-  stallTimeoutMs: 60_000,
-  maxConnections: 4096,
-  maxConnectionsPerClient: 256,
-  poolMax: 256,
-  poolMaxPerOrigin: 64,
-  poolIdleTimeoutMs: 30_000,
-  viaName: "sluice",
-});
-
-/** One row of the option table. */
-export interface OptionSpec {
-  /** Long flag name. */
-  name: string;
-  /** One-letter alias. */
-  short?: string;
-  /** `string` options take a value. */
-  type: "string" | "boolean";
-  /** May be given more than once. */
-  multiple?: boolean;
-  /** Value placeholder in help. */
-  arg?: string;
-  /** Default, as shown in help. */
-  default?: string;
-  /** One-line description. */
-  help: string;
-  /** For a seconds or count option: the config key it sets. */
-  key?: SecondsKey | CountKey;
-  /** For a seconds or count option: how its value is read. */
-  unit?: "seconds" | "count";
-  /** For a count option: the smallest value (default 1). */
-  min?: number;
-}
-
-/** Config keys set from a number of seconds. */
-export type SecondsKey =
-  | "drainTimeoutMs"
-  | "connectTimeoutMs"
-  | "headerTimeoutMs"
-  | "idleTimeoutMs"
-  | "tunnelIdleTimeoutMs"
-  | "responseTimeoutMs"
-  | "stallTimeoutMs"
-  | "poolIdleTimeoutMs";
-
-/** Config keys set from a whole number. */
-export type CountKey =
-  | "maxConnections"
-  | "maxConnectionsPerClient"
-  | "poolMax"
-  | "poolMaxPerOrigin";
-
-function seconds(name: string, key: SecondsKey, help: string): OptionSpec {
-  return {
-    name,
-    type: "string",
-    arg: "SECONDS",
-    default: String(DEFAULT_CONFIG[key] / 1000),
-    help,
-    key,
-    unit: "seconds",
-  };
-}
-
-function count(name: string, key: CountKey, help: string, min = 1): OptionSpec {
-  return {
-    name,
-    type: "string",
-    arg: "N",
-    default: String(DEFAULT_CONFIG[key]),
-    help,
-    key,
-    unit: "count",
-    min,
-  };
-}
-
-/** Every option, in help order. */
-export const OPTIONS: readonly OptionSpec[] = [
-  {
-    name: "port",
-    short: "p",
-    type: "string",
-    arg: "N",
-    default: "8080",
-    help: "port for the default listen addresses",
-  },
-  {
-    name: "listen",
-    short: "l",
-    type: "string",
-    multiple: true,
-    arg: "HOST[:PORT]",
-    default: "127.0.0.1 and ::1",
-    help: "listen address (repeatable); [::]:PORT takes IPv4 clients too",
-  },
-  {
-    name: "connect-ports",
-    type: "string",
-    arg: "LIST",
-    default: "443",
-    help: 'comma-separated ports CONNECT may reach; "*" for any',
-  },
-  {
-    name: "log-level",
-    type: "string",
-    arg: "LEVEL",
-    default: "info",
-    help: "debug, info, warning or error",
-  },
-  seconds(
-    "drain-timeout",
-    "drainTimeoutMs",
-    "on SIGINT/SIGTERM, how long in-flight exchanges may finish",
-  ),
-  seconds(
-    "connect-timeout",
-    "connectTimeoutMs",
-    "deadline to resolve and connect to an origin (then 504)",
-  ),
-  seconds(
-    "header-timeout",
-    "headerTimeoutMs",
-    "the whole request head must arrive within this (then 408)",
-  ),
-  seconds(
-    "idle-timeout",
-    "idleTimeoutMs",
-    "an idle keep-alive client connection is closed after this",
-  ),
-  seconds(
-    "tunnel-idle-timeout",
-    "tunnelIdleTimeoutMs",
-    "a CONNECT tunnel with no traffic is closed after this",
-  ),
-  seconds(
-    "response-timeout",
-    "responseTimeoutMs",
-    "the origin must start its response within this (then 504)",
-  ),
-  seconds("stall-timeout", "stallTimeoutMs", "a body that stops moving for this long is abandoned"),
-  count("max-connections", "maxConnections", "most client connections at once (beyond: 503)"),
-  count("pool-max", "poolMax", "idle upstream connections kept for reuse (0: no pooling)", 0),
-  count("pool-max-per-origin", "poolMaxPerOrigin", "idle upstream connections kept per origin"),
-  seconds(
-    "pool-idle-timeout",
-    "poolIdleTimeoutMs",
-    "an idle upstream connection is closed after this",
-  ),
-  count(
-    "max-connections-per-client",
-    "maxConnectionsPerClient",
-    "most connections at once from one client address",
-  ),
-  { name: "help", short: "h", type: "boolean", help: "show this help and exit" },
-  { name: "version", short: "V", type: "boolean", help: "print the version and exit" },
-];
-
-/** A bad flag or value; main prints its message and exits 2. */
-export class ConfigError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
+  /** Add a `Via` header (`--no-via` turns it off). */
+  via: boolean;
+  /** The `--config` file this was loaded from, or `null`. */
+  configFile: string | null;
 }
 
 /** What the command line asked for. */
 export type Command =
   | { kind: "help" }
   | { kind: "version" }
-  | { kind: "serve"; config: Config };
+  | { kind: "serve"; config: Config }
+  | { kind: "check"; config: Config };
 
-function parsePort(s: string, what: string): number {
+/**
+ * Checks the loader leaves to others (the access-rule compilers). Whatever
+ * they throw as a `RuleError` becomes a {@linkcode ConfigError} that names
+ * where the value was given: `Invalid --allow-client "x": <message>` or
+ * `sluice.jsonc:4:20: "allow-client": <message>`.
+ */
+export interface Validators {
+  /** Called for every access rule, in order; throw a `RuleError` to refuse it. */
+  rule?: (family: RuleFamily, spec: RuleSpec) => void;
+  /** Called once with the built configuration; throw a `ConfigError` or `RuleError` to refuse it. */
+  config?: (config: Config) => void;
+}
+
+/** A value's problem, before it is known where the value came from. */
+class Problem extends Error {}
+
+function fail(problem: string): never {
+  throw new Problem(problem);
+}
+
+function useError(use: RawUse, problem: string): ConfigError {
+  return use.file
+    ? new ConfigFileError(`${use.where}: ${problem}`)
+    : new ConfigError(`Invalid ${use.where} "${use.value}": ${problem}`);
+}
+
+/** Applies `parse` to a use's value; a problem becomes an error naming the flag or file key. */
+function read<T>(use: RawUse, parse: (s: string) => T): T {
+  try {
+    return parse(String(use.value));
+  } catch (err) {
+    if (err instanceof Problem || err instanceof RuleError) throw useError(use, err.message);
+    throw err;
+  }
+}
+
+function parsePort(s: string, what = ""): number {
   if (!/^[0-9]{1,5}$/.test(s) || Number(s) > 65535) {
-    throw new ConfigError(`Invalid ${what} "${s}": expected a number from 0 to 65535`);
+    fail(`${what}expected a number from 0 to 65535`);
   }
   return Number(s);
 }
 
-function parseSeconds(s: string, flag: string): number {
+function parseSeconds(s: string): number {
   const n = Number(s);
-  if (s.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new ConfigError(`Invalid --${flag} "${s}": expected seconds (a number >= 0)`);
-  }
+  if (s.trim() === "" || !Number.isFinite(n) || n < 0) fail("expected seconds (a number >= 0)");
   return Math.round(n * 1000);
 }
 
-function parseCount(s: string, flag: string, min = 1): number {
-  if (!/^[0-9]{1,9}$/.test(s) || Number(s) < min) {
-    throw new ConfigError(`Invalid --${flag} "${s}": expected a whole number >= ${min}`);
-  }
-  return Number(s);
+function parseCount(min: number): (s: string) => number {
+  return (s) => {
+    if (!/^[0-9]{1,9}$/.test(s) || Number(s) < min) fail(`expected a whole number >= ${min}`);
+    return Number(s);
+  };
 }
 
-/** Parses `HOST[:PORT]`, `[V6]:PORT` or a bare IPv6 literal. */
-export function parseListen(s: string, defaultPort: number): ListenAddress {
+function listenPort(s: string): number {
+  return parsePort(s, `port "${s}": `);
+}
+
+function listenAddress(s: string, defaultPort: number): ListenAddress {
   if (s.startsWith("[")) {
     const close = s.indexOf("]");
-    if (close < 0) throw new ConfigError(`Invalid --listen "${s}": unclosed [`);
+    if (close < 0) fail("unclosed [");
     const rest = s.slice(close + 1);
-    if (rest !== "" && !rest.startsWith(":")) throw new ConfigError(`Invalid --listen "${s}"`);
-    return {
-      hostname: s.slice(1, close),
-      port: rest ? parsePort(rest.slice(1), "port") : defaultPort,
-    };
+    if (rest !== "" && !rest.startsWith(":")) fail("expected [IPV6] or [IPV6]:PORT");
+    return { hostname: s.slice(1, close), port: rest ? listenPort(rest.slice(1)) : defaultPort };
   }
   const colons = s.split(":").length - 1;
   if (colons > 1) return { hostname: s, port: defaultPort };
   if (colons === 1) {
     const [host, port] = s.split(":");
-    return { hostname: host || "0.0.0.0", port: parsePort(port, "port") };
+    return { hostname: host || "0.0.0.0", port: listenPort(port) };
   }
-  if (/^[0-9]+$/.test(s)) return { hostname: "127.0.0.1", port: parsePort(s, "port") };
+  if (s === "") fail("expected HOST[:PORT]");
+  if (/^[0-9]+$/.test(s)) return { hostname: "127.0.0.1", port: listenPort(s) };
   return { hostname: s, port: defaultPort };
+}
+
+/**
+ * Parses `HOST[:PORT]`, `[V6]:PORT`, a bare IPv6 literal or a bare PORT.
+ * Throws {@linkcode ConfigError} (`Invalid --listen "[::1": unclosed [`).
+ *
+ * @example
+ * ```ts
+ * import { parseListen } from "./config.ts";
+ * parseListen("[::]:3128", 8080); // { hostname: "::", port: 3128 }
+ * ```
+ */
+export function parseListen(s: string, defaultPort: number): ListenAddress {
+  return read(
+    { name: "listen", value: s, where: "--listen" },
+    (v) => listenAddress(v, defaultPort),
+  );
 }
 
 function parseConnectPorts(s: string): Set<number> | null {
   if (s.trim() === "*") return null;
   const ports = new Set<number>();
-  for (const part of s.split(",")) {
-    const port = parsePort(part.trim(), "--connect-ports entry");
-    if (port === 0) throw new ConfigError('Invalid --connect-ports entry "0": ports start at 1');
-    ports.add(port);
+  for (const part of s.split(",").map((p) => p.trim())) {
+    if (!/^[0-9]{1,5}$/.test(part) || Number(part) < 1 || Number(part) > 65535) {
+      fail(`entry "${part}": expected a port from 1 to 65535, or "*" alone for any`);
+    }
+    ports.add(Number(part));
   }
   return ports;
 }
 
+function parseLogLevel(s: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(s)) {
+    fail(`expected one of ${LOG_LEVELS.join(", ")}`);
+  }
+  return s as LogLevel;
+}
+
+function parseToken(s: string): string {
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(s)) {
+    fail("expected a token: 1 to 64 of A-Z a-z 0-9 ! # $ % & ' * + . ^ _ ` | ~ -");
+  }
+  return s;
+}
+
+function parseRealm(s: string): string {
+  if (!/^[\x20-\x7e]{1,128}$/.test(s) || /["\\]/.test(s)) {
+    fail('expected 1 to 128 printable ASCII characters without " or \\');
+  }
+  return s;
+}
+
+function parseFileName(s: string): string {
+  if (s === "") fail("expected a file name");
+  return s;
+}
+
 /**
- * Parses command-line arguments into a command. Throws {@linkcode ConfigError}
- * with a one-line message for anything wrong.
+ * Builds the configuration from option uses in order (a later use of a
+ * single-valued option wins; repeatable ones collect every use, access rules
+ * across the allow and deny options of a family). Options not used take the
+ * default from the table. The same function serves flags and config files,
+ * so their messages differ only in the prefix.
  *
  * @example
  * ```ts
- * import { parseCommandLine } from "./config.ts";
- * const cmd = parseCommandLine(["3128"]);
- * if (cmd.kind === "serve") console.log(cmd.config.listen); // 127.0.0.1:3128 and [::1]:3128
+ * import { buildConfig } from "./config.ts";
+ * const c = buildConfig([{ name: "pool-max", value: "0", where: "--pool-max" }]);
+ * c.poolMax; // 0
  * ```
  */
-export function parseCommandLine(args: string[]): Command {
+export function buildConfig(uses: readonly RawUse[], validators: Validators = {}): Config {
+  const last = new Map<string, RawUse>();
+  for (const u of uses) last.set(u.name, u);
+  const one = <T>(name: string, parse: (s: string) => T): T => {
+    const use = last.get(name);
+    return use ? read(use, parse) : parse(optionSpec(name)!.default!);
+  };
+  const flag = (name: string) => last.get(name)?.value === true;
+  const rules = (family: RuleFamily): RuleSpec[] =>
+    uses.flatMap((use) => {
+      const r = optionSpec(use.name)?.rule;
+      if (r?.family !== family) return [];
+      const spec: RuleSpec = { action: r.action, value: String(use.value) };
+      if (validators.rule) read(use, () => validators.rule!(family, spec));
+      return [spec];
+    });
+  const numbers = {} as Record<SecondsKey | CountKey, number>;
+  for (const o of OPTIONS) {
+    if (o.key === undefined) continue;
+    numbers[o.key] = one(o.name, o.unit === "seconds" ? parseSeconds : parseCount(o.min ?? 1));
+  }
+  const port = one("port", (s) => parsePort(s));
+  const listenUses = uses.filter((u) => u.name === "listen");
+  const authFile = last.get("auth-file");
+  const configFile = last.get("config");
+  const config: Config = {
+    ...numbers,
+    listen: listenUses.length > 0
+      ? listenUses.map((u) => read(u, (s) => listenAddress(s, port)))
+      : [{ hostname: "127.0.0.1", port }, { hostname: "::1", port }],
+    connectPorts: one("connect-ports", parseConnectPorts),
+    clientRules: rules("client"),
+    hostRules: rules("host"),
+    denyPrivate: flag("deny-private"),
+    authFile: authFile ? read(authFile, parseFileName) : null,
+    authRealm: one("auth-realm", parseRealm),
+    logLevel: one("log-level", parseLogLevel),
+    viaName: one("via-name", parseToken),
+    via: !flag("no-via"),
+    configFile: configFile ? read(configFile, parseFileName) : null,
+  };
+  try {
+    validators.config?.(config);
+  } catch (err) {
+    if (err instanceof RuleError) throw new ConfigError(err.message);
+    throw err;
+  }
+  return config;
+}
+
+/** Every default, as one configuration. */
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(buildConfig([]));
+
+/**
+ * Which family a use belongs to for overriding: the access rules of a family
+ * (`client`, `host`) go together, any other option stands alone.
+ */
+function familyOf(name: string): string {
+  const r = optionSpec(name)?.rule;
+  return r ? `${r.family} rules` : name;
+}
+
+/**
+ * Merges a config file's uses with the command line's: flags override the
+ * file option by option, and for a repeatable option (or an access-rule
+ * family) any use on the command line replaces the file's whole list.
+ */
+export function mergeUses(file: readonly RawUse[], flags: readonly RawUse[]): RawUse[] {
+  const given = new Set(flags.map((u) => familyOf(u.name)));
+  return [...file.filter((u) => !given.has(familyOf(u.name))), ...flags];
+}
+
+type Flags = { kind: "help" } | { kind: "version" } | {
+  kind: "uses";
+  uses: RawUse[];
+  check: boolean;
+  configFile: string | null;
+};
+
+const NOT_USES = new Set(["help", "version", "check"]);
+
+function readFlags(args: string[]): Flags {
   const options: Record<
     string,
     { type: "string" | "boolean"; short?: string; multiple?: boolean }
@@ -320,64 +349,106 @@ export function parseCommandLine(args: string[]): Command {
       ...(o.multiple ? { multiple: true } : {}),
     };
   }
-  let parsed;
+  let tokens;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    tokens =
+      parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true }).tokens;
   } catch (err) {
-    throw new ConfigError((err as Error).message.split("\n")[0]);
+    let message = (err as Error).message.split("\n")[0];
+    const unknown = message.match(/^Unknown option '(-[^']*)'/)?.[1];
+    if (unknown) message = `Unknown option '${unknown}'`; // without node's advice on "--"
+    const near = unknown?.startsWith("--") && suggest(unknown.slice(2), OPTIONS.map((o) => o.name));
+    throw new ConfigError(near ? `${message} (did you mean --${near}?)` : message);
   }
-  const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
-  if (v.help) return { kind: "help" };
-  if (v.version) return { kind: "version" };
-  if (parsed.positionals.length > 1) {
-    throw new ConfigError(
-      `Unexpected argument "${parsed.positionals[1]}": only one PORT may be given`,
-    );
+  const uses: RawUse[] = [];
+  const positionals: string[] = [];
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind === "positional") positionals.push(t.value);
+    if (t.kind !== "option") continue;
+    seen.add(t.name);
+    if (!NOT_USES.has(t.name)) {
+      uses.push({ name: t.name, value: t.value ?? true, where: `--${t.name}` });
+    }
   }
-  const bare = parsed.positionals[0];
-  if (bare !== undefined && v.port !== undefined) {
-    throw new ConfigError("Give the port once: as PORT or as --port");
+  if (seen.has("help")) return { kind: "help" };
+  if (seen.has("version")) return { kind: "version" };
+  if (positionals.length > 1) {
+    throw new ConfigError(`Unexpected argument "${positionals[1]}": only one PORT may be given`);
   }
-  const port = parsePort((v.port as string | undefined) ?? bare ?? "8080", "port");
-  const listenArgs = (v.listen as string[] | undefined) ?? [];
-  const listen = listenArgs.length > 0
-    ? listenArgs.map((s) => parseListen(s, port))
-    : [{ hostname: "127.0.0.1", port }, { hostname: "::1", port }];
-  const level = (v["log-level"] as string | undefined) ?? "info";
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new ConfigError(
-      `Invalid --log-level "${level}": expected one of ${LOG_LEVELS.join(", ")}`,
-    );
+  if (positionals.length === 1) {
+    if (seen.has("port")) throw new ConfigError("Give the port once: as PORT or as --port");
+    uses.unshift({ name: "port", value: positionals[0], where: "port" });
   }
-  const config: Config = {
-    ...DEFAULT_CONFIG,
-    listen,
-    connectPorts: parseConnectPorts((v["connect-ports"] as string | undefined) ?? "443"),
-    logLevel: level as LogLevel,
-  };
-  for (const o of OPTIONS) {
-    const value = v[o.name] as string | undefined;
-    if (value === undefined || o.key === undefined) continue;
-    if (o.unit === "seconds") config[o.key as SecondsKey] = parseSeconds(value, o.name);
-    else config[o.key as CountKey] = parseCount(value, o.name, o.min);
-  }
-  return { kind: "serve", config };
+  const config = uses.findLast((u) => u.name === "config");
+  const configFile = config ? read(config, parseFileName) : null;
+  return { kind: "uses", uses, check: seen.has("check"), configFile };
 }
 
-/** The `--help` text, generated from {@linkcode OPTIONS}. */
-export function helpText(): string {
-  const lines = [
-    `sluice ${VERSION}: an HTTP/1.x forward proxy`,
-    "",
-    "Usage: sluice [PORT] [options]",
-    "",
-    "Options:",
-  ];
-  for (const o of OPTIONS) {
-    const flag = `${o.short ? `-${o.short}, ` : "    "}--${o.name}${o.arg ? ` ${o.arg}` : ""}`;
-    const def = o.default ? ` (default ${o.default})` : "";
-    lines.push(`  ${flag.padEnd(30)} ${o.help}${def}`);
+function finish(flags: Flags & { kind: "uses" }, text: string | null, v?: Validators): Command {
+  const file = text === null ? [] : parseConfigText(text, flags.configFile!);
+  const config = buildConfig(mergeUses(file, flags.uses), v);
+  return { kind: flags.check ? "check" : "serve", config };
+}
+
+/**
+ * Parses command-line arguments into a command, reading a `--config` file
+ * with the synchronous `readFile` (without one, `--config` is an error). Throws
+ * {@linkcode ConfigError} with a one-line message for anything wrong.
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./config.ts";
+ * const cmd = parseCommandLine(["3128"]);
+ * if (cmd.kind === "serve") console.log(cmd.config.listen); // 127.0.0.1:3128 and [::1]:3128
+ * ```
+ */
+export function parseCommandLine(
+  args: string[],
+  readFile?: (path: string) => string,
+  validators?: Validators,
+): Command {
+  const flags = readFlags(args);
+  if (flags.kind !== "uses") return flags;
+  const path = flags.configFile;
+  if (path === null) return finish(flags, null, validators);
+  if (!readFile) throw new ConfigError("--config needs a file reader (use loadCommand)");
+  let text;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    throw readError(path, err);
   }
-  lines.push("", "Example: curl -x http://127.0.0.1:8080 http://example.com/");
-  return lines.join("\n");
+  return finish(flags, text, validators);
+}
+
+/**
+ * Loads the command: flags, then the `--config` file through `readFile`
+ * (flags override it), then `validators`. main.ts calls this at start; a
+ * reload calls it again with the same arguments and gets exactly the same
+ * checks. Throws {@linkcode ConfigError} ({@linkcode ConfigFileError} for the
+ * file).
+ *
+ * @example
+ * ```ts
+ * import { loadCommand } from "./config.ts";
+ * const cmd = await loadCommand(["--config", "sluice.jsonc"], (p) => Deno.readTextFile(p));
+ * ```
+ */
+export async function loadCommand(
+  args: string[],
+  readFile: (path: string) => string | Promise<string>,
+  validators?: Validators,
+): Promise<Command> {
+  const flags = readFlags(args);
+  if (flags.kind !== "uses") return flags;
+  const path = flags.configFile;
+  if (path === null) return finish(flags, null, validators);
+  let text;
+  try {
+    text = await readFile(path);
+  } catch (err) {
+    throw readError(path, err);
+  }
+  return finish(flags, text, validators);
 }

@@ -34,7 +34,13 @@ export type Reason =
   | "upstream-timeout"
   | "stalled"
   | "tunnel-idle"
-  | "too-many-connections";
+  | "too-many-connections"
+  | "client-denied"
+  | "host-denied"
+  | "private-address"
+  | "auth-required"
+  | "auth-failed"
+  | "loop-detected";
 
 /**
  * An error the proxy answers with an HTTP status (when no response head was
@@ -76,5 +82,27 @@ export class ParseError extends ProxyError {
   constructor(status: number, reason: Reason, message: string) {
     super(status, reason, message);
     this.name = "ParseError";
+  }
+}
+
+/**
+ * A 407: the request lacks valid proxy credentials. Its response carries
+ * `Proxy-Authenticate` with {@linkcode AuthRequiredError.challenge}.
+ *
+ * @example
+ * ```ts
+ * import { AuthRequiredError } from "./errors.ts";
+ * throw new AuthRequiredError("auth-required", "Proxy credentials needed", 'Basic realm="sluice"');
+ * ```
+ */
+export class AuthRequiredError extends ProxyError {
+  /** The `Proxy-Authenticate` field value. */
+  readonly challenge: string;
+
+  /** Creates the error. */
+  constructor(reason: "auth-required" | "auth-failed", message: string, challenge: string) {
+    super(407, reason, message);
+    this.name = "AuthRequiredError";
+    this.challenge = challenge;
   }
 }

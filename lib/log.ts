@@ -11,6 +11,9 @@ import type { Exchange } from "./exchange.ts";
 
 const encoder = new TextEncoder();
 
+/** Tag put after the level on every line (`w2` in a worker), or "". */
+let tag = "";
+
 function render(record: LogRecord): string {
   let msg = "";
   for (let i = 0; i < record.message.length; i++) {
@@ -18,7 +21,8 @@ function render(record: LogRecord): string {
     msg += i % 2 === 0 ? part : typeof part === "string" ? part : JSON.stringify(part);
   }
   const time = new Date(record.timestamp).toISOString();
-  return `${time} ${record.level.toUpperCase().padEnd(7)} ${record.category.join(".")} ${msg}\n`;
+  const level = record.level.toUpperCase().padEnd(7);
+  return `${time} ${level} ${tag}${record.category.join(".")} ${msg}\n`;
 }
 
 /** A sink writing one line per record to stderr. */
@@ -30,8 +34,12 @@ function stderrSink(record: LogRecord): void {
   }
 }
 
-/** Sets up the loggers at `level`. */
-export async function setupLogging(level: LogLevel): Promise<void> {
+/**
+ * Sets up the loggers at `level`. A `worker` tag (`w2`) is put on every line
+ * of a `--workers` event loop other than the main one.
+ */
+export async function setupLogging(level: LogLevel, worker = ""): Promise<void> {
+  tag = worker ? `[${worker}] ` : "";
   await configure({
     reset: true,
     sinks: { stderr: stderrSink },

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ProxyError } from "./errors.ts";
+import { AuthRequiredError, type ProxyError } from "./errors.ts";
 import { encodeLatin1 } from "./http1/forward.ts";
 
 /** Reason phrases of the statuses the proxy answers with. */
@@ -44,6 +44,12 @@ const PROXY_STATUS_ERROR: Readonly<Record<string, string>> = {
   "upstream-timeout": "http_response_timeout",
   "header-timeout": "http_request_error",
   "too-many-connections": "proxy_internal_error",
+  "client-denied": "http_request_denied",
+  "host-denied": "http_request_denied",
+  "private-address": "destination_ip_prohibited",
+  "auth-required": "http_request_denied",
+  "auth-failed": "http_request_denied",
+  "loop-detected": "proxy_loop_detected",
 };
 
 /**
@@ -70,6 +76,7 @@ export function errorResponse(err: ProxyError, name = "sluice"): Uint8Array {
     `Content-Length: ${bodyBytes.length}\r\n` +
     `X-Sluice-Reason: ${err.reason}\r\n` +
     `Proxy-Status: ${name}; error=${type}\r\n` +
+    (err instanceof AuthRequiredError ? `Proxy-Authenticate: ${err.challenge}\r\n` : "") +
     "Connection: close\r\n\r\n";
   const headBytes = encodeLatin1(head);
   const out = new Uint8Array(headBytes.length + bodyBytes.length);

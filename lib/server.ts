@@ -94,15 +94,21 @@ export class ProxyServer {
   /**
    * Opens every listener and starts accepting. The default pair (127.0.0.1
    * and ::1) tolerates a missing IPv6 loopback; any other failure throws
-   * {@linkcode ListenError} after closing what was opened.
+   * {@linkcode ListenError} after closing what was opened. With `reusePort`
+   * (the `--workers` mode) other event loops may bind the same addresses.
    */
-  listen(): ListenAddress[] {
+  listen(options: { reusePort?: boolean } = {}): ListenAddress[] {
     const { listen } = this.#ctx.config;
     const optionalV6 = listen.length === 2 && listen[1].hostname === "::1";
     for (const addr of listen) {
       try {
         this.#listeners.push(
-          Deno.listen({ hostname: addr.hostname, port: addr.port, transport: "tcp" }),
+          Deno.listen({
+            hostname: addr.hostname,
+            port: addr.port,
+            transport: "tcp",
+            ...(options.reusePort ? { reusePort: true } : {}),
+          }),
         );
       } catch (err) {
         if (optionalV6 && addr.hostname === "::1" && !(err instanceof Deno.errors.AddrInUse)) {

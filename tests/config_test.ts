@@ -1,15 +1,22 @@
 import assert from "node:assert/strict";
 import {
+  buildConfig,
   type Command,
   type Config,
   ConfigError,
+  DEFAULT_CONFIG,
   helpText,
   LOG_LEVELS,
   OPTIONS,
+  optionsMarkdown,
   parseCommandLine,
   parseListen,
+  type Validators,
   VERSION,
 } from "../lib/config.ts";
+import { suggest } from "../lib/config_options.ts";
+import { RuleError } from "../lib/policy/rule.ts";
+import { optionsBlock, withOptionsBlock } from "./docs.ts";
 
 function serve(args: string[]): Config {
   const cmd: Command = parseCommandLine(args);
@@ -47,6 +54,14 @@ Deno.test("parseCommandLine: defaults", () => {
     poolMaxPerOrigin: 64,
     poolIdleTimeoutMs: 30000,
     viaName: "sluice",
+    workers: 1,
+    clientRules: [],
+    hostRules: [],
+    denyPrivate: false,
+    authFile: null,
+    authRealm: "sluice",
+    via: true,
+    configFile: null,
   });
 });
 
@@ -150,7 +165,11 @@ Deno.test("parseListen: errors", () => {
 
 Deno.test("parseCommandLine: bad --listen values are ConfigErrors", () => {
   configError(["--listen", "[::1"], /unclosed/);
-  configError(["--listen", "a:b"], /Invalid port "b"/);
+  configError(
+    ["--listen", "a:b"],
+    /^Invalid --listen "a:b": port "b": expected a number from 0 to 65535$/,
+  );
+  configError(["--listen", ""], /^Invalid --listen "": expected HOST\[:PORT\]$/);
 });
 
 Deno.test("parseCommandLine: --connect-ports list", () => {
@@ -168,9 +187,12 @@ Deno.test('parseCommandLine: --connect-ports "*" allows any port (null)', () => 
 });
 
 Deno.test("parseCommandLine: bad --connect-ports entries", () => {
-  configError(["--connect-ports", "443,,8443"], /connect-ports entry ""/);
-  configError(["--connect-ports", "https"], /connect-ports entry "https"/);
-  configError(["--connect-ports", "443,0"], /connect-ports entry "0"/);
+  configError(
+    ["--connect-ports", "443,,8443"],
+    /^Invalid --connect-ports "443,,8443": entry "": expected a port from 1 to 65535, or "\*" alone for any$/,
+  );
+  configError(["--connect-ports", "https"], /--connect-ports "https": entry "https"/);
+  configError(["--connect-ports", "443,0"], /entry "0": expected a port from 1 to 65535/);
   configError(["--connect-ports", "443,70000"], /70000/);
   configError(["--connect-ports", "*,443"], /connect-ports/);
 });
@@ -190,10 +212,10 @@ Deno.test("parseCommandLine: a bad log level is a ConfigError", () => {
 });
 
 Deno.test("parseCommandLine: bad ports are ConfigErrors", () => {
-  configError(["70000"], /Invalid port "70000"/);
-  configError(["--port", "abc"], /Invalid port "abc"/);
+  configError(["70000"], /^Invalid port "70000": expected a number from 0 to 65535$/);
+  configError(["--port", "abc"], /^Invalid --port "abc": expected a number from 0 to 65535$/);
   configError(["--port", "-1"], /.+/);
-  configError(["--port", ""], /Invalid port ""/);
+  configError(["--port", ""], /Invalid --port ""/);
   configError(["123456"], /Invalid port/);
   configError(["80.5"], /Invalid port/);
 });
@@ -266,4 +288,185 @@ Deno.test("helpText: one line per option", () => {
     const flag = new RegExp(`--${o.name}(?![\\w-])`);
     assert.equal(lines.filter((l) => flag.test(l)).length, 1, o.name);
   }
+});
+
+Deno.test("DEFAULT_CONFIG is the configuration of no flags", () => {
+  assert.deepEqual({ ...DEFAULT_CONFIG }, serve([]));
+  assert.deepEqual(buildConfig([]), serve([]));
+});
+
+Deno.test("--workers: a count >= 1, default 1", () => {
+  assert.equal(serve([]).workers, 1);
+  assert.equal(serve(["--workers", "4"]).workers, 4);
+  configError(["--workers", "0"], /^Invalid --workers "0": expected a whole number >= 1$/);
+  configError(["--workers", "two"], /^Invalid --workers "two": expected a whole number >= 1$/);
+});
+
+Deno.test("--pool-max and friends: counts and seconds", () => {
+  const c = serve(["--pool-max", "0", "--pool-max-per-origin", "3", "--pool-idle-timeout", "0.5"]);
+  assert.deepEqual([c.poolMax, c.poolMaxPerOrigin, c.poolIdleTimeoutMs], [0, 3, 500]);
+  configError(["--pool-max", "x"], /^Invalid --pool-max "x": expected a whole number >= 0$/);
+  configError(["--pool-max-per-origin", "0"], /^Invalid --pool-max-per-origin "0": .* >= 1$/);
+});
+
+Deno.test("client rules keep the order given across --allow-client and --deny-client", () => {
+  const c = serve([
+    "--allow-client",
+    "10.0.0.1",
+    "--deny-host",
+    "*.ads.example",
+    "--deny-client=10.0.0.0/8",
+    "--allow-host",
+    "example.com",
+    "--allow-client",
+    "0.0.0.0/0",
+    "--deny-host",
+    "*",
+  ]);
+  assert.deepEqual(c.clientRules, [
+    { action: "allow", value: "10.0.0.1" },
+    { action: "deny", value: "10.0.0.0/8" },
+    { action: "allow", value: "0.0.0.0/0" },
+  ]);
+  assert.deepEqual(c.hostRules, [
+    { action: "deny", value: "*.ads.example" },
+    { action: "allow", value: "example.com" },
+    { action: "deny", value: "*" },
+  ]);
+  assert.deepEqual([serve([]).clientRules, serve([]).hostRules], [[], []]);
+  configError(["--allow-client"], /--allow-client/);
+});
+
+Deno.test("--deny-private is a boolean, default false", () => {
+  assert.equal(serve([]).denyPrivate, false);
+  assert.equal(serve(["--deny-private"]).denyPrivate, true);
+  configError(["--deny-private=yes"], /'--deny-private' does not take an argument/);
+});
+
+Deno.test("--auth-file and --auth-realm", () => {
+  assert.deepEqual([serve([]).authFile, serve([]).authRealm], [null, "sluice"]);
+  const c = serve(["--auth-file", "users.txt", "--auth-realm", "Campus proxy"]);
+  assert.deepEqual([c.authFile, c.authRealm], ["users.txt", "Campus proxy"]);
+  configError(["--auth-file", ""], /^Invalid --auth-file "": expected a file name$/);
+  configError(
+    ["--auth-realm", 'a"b'],
+    /^Invalid --auth-realm "a"b": expected 1 to 128 printable ASCII characters without " or \\$/,
+  );
+  configError(["--auth-realm", ""], /^Invalid --auth-realm "": expected 1 to 128/);
+  configError(["--auth-realm", "x".repeat(129)], /expected 1 to 128/);
+  configError(["--auth-realm", "tab\there"], /expected 1 to 128/);
+});
+
+Deno.test("--via-name must be a token of 1 to 64 characters; --no-via", () => {
+  assert.equal(serve(["--via-name", "edge-1.example"]).viaName, "edge-1.example");
+  assert.equal(serve(["--via-name", "!#$%&'*+.^_`|~-"]).viaName, "!#$%&'*+.^_`|~-");
+  assert.equal(serve(["--via-name", "x".repeat(64)]).viaName, "x".repeat(64));
+  const msg = "expected a token: 1 to 64 of A-Z a-z 0-9 ! # $ % & ' * + . ^ _ ` | ~ -";
+  for (const bad of ["two words", "", "x".repeat(65), "a/b", "caf\u00e9"]) {
+    assert.throws(() => parseCommandLine(["--via-name", bad]), {
+      name: "ConfigError",
+      message: `Invalid --via-name "${bad}": ${msg}`,
+    });
+  }
+  assert.equal(serve([]).via, true);
+  assert.equal(serve(["--no-via"]).via, false);
+});
+
+Deno.test("--config needs a reader in parseCommandLine; --check is its own command", () => {
+  configError(["--config", "x.jsonc"], /--config needs a file reader/);
+  configError(["--config", ""], /^Invalid --config "": expected a file name$/);
+  const cmd = parseCommandLine(["--check", "--pool-max", "3"]);
+  assert.equal(cmd.kind, "check");
+  assert.equal((cmd as { config: Config }).config.poolMax, 3);
+  configError(["--check", "--pool-max", "x"], /Invalid --pool-max "x"/);
+  assert.deepEqual(parseCommandLine(["--check", "--help"]), { kind: "help" });
+});
+
+Deno.test("an unknown flag close to a known one gets a suggestion", () => {
+  configError(["--pool-maxx", "1"], /^Unknown option '--pool-maxx' \(did you mean --pool-max\?\)$/);
+  configError(["--deny-privat"], /did you mean --deny-private\?/);
+  configError(["--workres=2"], /did you mean --workers\?/);
+  configError(["--bogus"], /^Unknown option '--bogus'$/);
+  assert.equal(suggest("listne", ["listen", "log-level"]), "listen");
+  assert.equal(suggest("connect", ["connect-ports", "connect-timeout"]), "connect-ports");
+  assert.equal(suggest("zzz", ["listen"]), undefined);
+});
+
+Deno.test("validators: a RuleError becomes a ConfigError naming the flag", () => {
+  const seen: string[] = [];
+  const validators: Validators = {
+    rule(family, spec) {
+      seen.push(`${family} ${spec.action} ${spec.value}`);
+      if (spec.value === "bad") throw new RuleError("not a CIDR or address");
+    },
+  };
+  const args = ["--allow-client", "10.0.0.0/8", "--deny-host", "x.example", "--deny-client", "bad"];
+  assert.throws(() => parseCommandLine(args, undefined, validators), {
+    name: "ConfigError",
+    message: 'Invalid --deny-client "bad": not a CIDR or address',
+  });
+  assert.deepEqual(seen, ["client allow 10.0.0.0/8", "client deny bad"]);
+  // other errors are bugs: they pass through
+  assert.throws(
+    () =>
+      parseCommandLine(["--allow-host", "x"], undefined, {
+        rule: () => {
+          throw new TypeError("boom");
+        },
+      }),
+    TypeError,
+  );
+  const whole: Validators = {
+    config(c) {
+      if (c.authFile && c.denyPrivate) throw new RuleError("--auth-file and --deny-private clash");
+    },
+  };
+  assert.throws(() => parseCommandLine(["--auth-file", "u", "--deny-private"], undefined, whole), {
+    name: "ConfigError",
+    message: "--auth-file and --deny-private clash",
+  });
+  assert.equal(parseCommandLine(["--deny-private"], undefined, whole).kind, "serve");
+});
+
+Deno.test("helpText: lists the new options", () => {
+  const help = helpText();
+  for (
+    const flag of [
+      "--workers N",
+      "--allow-client CIDR",
+      "--deny-client CIDR",
+      "--allow-host PATTERN",
+      "--deny-host PATTERN",
+      "--deny-private",
+      "--auth-file FILE",
+      "--auth-realm REALM",
+      "--via-name NAME",
+      "--no-via",
+      "--config FILE",
+      "--check",
+    ]
+  ) {
+    assert.ok(help.includes(flag), flag);
+  }
+});
+
+Deno.test("optionsMarkdown: one row per option, padded like deno fmt", () => {
+  const md = optionsMarkdown();
+  const rows = md.trimEnd().split("\n");
+  assert.equal(rows.length, OPTIONS.length + 2);
+  assert.match(rows[0], /^\| flag +\| argument +\| default +\| description +\|$/);
+  for (const o of OPTIONS) {
+    assert.equal(rows.filter((r) => r.includes(`--${o.name}\``)).length, 1, o.name);
+  }
+  for (const r of rows) assert.equal(r.length, rows[0].length, r);
+});
+
+Deno.test("README: the option list is optionsMarkdown() (run `deno task docs`)", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  assert.equal(
+    optionsBlock(readme),
+    optionsMarkdown(),
+    "README option list is stale: deno task docs",
+  );
+  assert.equal(withOptionsBlock(readme), readme);
 });

@@ -16,6 +16,7 @@
 
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../../lib/config.ts";
+import { SERVE_FLAGS } from "../serve_flags.ts";
 import {
   freePort,
   HOST,
@@ -274,7 +275,8 @@ async function bench(dir: string): Promise<void> {
   const proxyPort = freePort();
   const root = fileURLToPath(new URL("../../", import.meta.url));
   const sluice = spawn("sluice", Deno.execPath(), [
-    ...["run", "-P", "main.ts", "--listen", `${HOST}:${proxyPort}`, "--log-level", "warning"],
+    ...SERVE_FLAGS,
+    ...["main.ts", "--listen", `${HOST}:${proxyPort}`, "--log-level", "warning"],
   ], root);
   await waitForPort(proxyPort, sluice);
   const originHost = `${HOST}:${origin.port}`;

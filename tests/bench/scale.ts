@@ -23,6 +23,7 @@
 import { parseArgs } from "node:util";
 import { delay, RawClient, ROOT } from "../e2e/harness.ts";
 import { startOrigin, table } from "./bench.ts";
+import { SERVE_FLAGS } from "../serve_flags.ts";
 import {
   freePort,
   HOST,
@@ -199,7 +200,8 @@ async function scale(dir: string): Promise<void> {
   const port = freePort();
   const limit = (await sh(`ulimit -n ${FILES} 2>/dev/null || ulimit -n hard; ulimit -n`)).trim();
   const proxyArgs = [
-    ...["run", "-P", "main.ts", "--listen", `${HOST}:${port}`, "--log-level", "warning"],
+    ...SERVE_FLAGS,
+    ...["main.ts", "--listen", `${HOST}:${port}`, "--log-level", "warning"],
     ...["--max-connections", "20000", "--max-connections-per-client", "20000"],
     ...["--idle-timeout", "300", "--header-timeout", "300"],
   ];

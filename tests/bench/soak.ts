@@ -29,6 +29,7 @@
 import { parseArgs } from "node:util";
 import { delay, ROOT } from "../e2e/harness.ts";
 import { MiB, startOrigin, table } from "./bench.ts";
+import { SERVE_FLAGS } from "../serve_flags.ts";
 import {
   freePort,
   HOST,
@@ -231,7 +232,8 @@ async function soak(dir: string): Promise<void> {
   const peers = startPeers();
   const port = freePort();
   const sluice = spawn("sluice", Deno.execPath(), [
-    ...["run", "-P", "main.ts", "--listen", `${HOST}:${port}`],
+    ...SERVE_FLAGS,
+    ...["main.ts", "--listen", `${HOST}:${port}`],
     ...["--connect-ports", "*", "--log-level", "warning"],
   ], ROOT);
   try {

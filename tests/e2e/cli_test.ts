@@ -3,6 +3,7 @@
  * uses (`-P`, from deno.json) or a narrowed `--allow-net`.
  */
 import assert from "node:assert/strict";
+import { type Config, parseCommandLine } from "../../lib/config.ts";
 import {
   bytes,
   curl,
@@ -15,9 +16,12 @@ import {
   text,
 } from "./harness.ts";
 
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runCli(
+  args: string[],
+  denoFlags: string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P", "main.ts", ...args],
+    args: ["run", "-P", ...denoFlags, "main.ts", ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -208,5 +212,56 @@ Deno.test("a sandbox that allows a name (not its addresses) still reaches that n
   } finally {
     await proxy.stop();
     await origin.close();
+  }
+});
+
+Deno.test("--check prints the effective configuration as a config file, exit 0", async () => {
+  const flags = ["--workers", "2", "--deny-client", "10.9.0.0/16", "--allow-client", "10.0.0.0/8"];
+  const r = await runCli(["--check", ...flags]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^\/\/ sluice \d+\.\d+\.\d+: the effective configuration/);
+  assert.match(r.stdout, /\n {2}"workers": 2,\n/);
+  const expected = (parseCommandLine(flags) as { config: Config }).config;
+  const loaded = parseCommandLine(["--config", "check.jsonc"], () => r.stdout);
+  assert.deepEqual(loaded, { kind: "serve", config: { ...expected, configFile: "check.jsonc" } });
+});
+
+Deno.test("--check with a bad config file: FILE:LINE:COL, exit 2", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".jsonc" });
+  try {
+    await Deno.writeTextFile(file, '{\n  // pooling\n  "pool-max": -1,\n}\n');
+    const r = await runCli(["--check", "--config", file], [`--allow-read=${file}`]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(ownLines(r.stderr), [
+      `sluice: ${file}:3:15: "pool-max": expected a whole number >= 0`,
+    ]);
+    await Deno.writeTextFile(file, '{ "pool-max": 0, "log-level": "debug" }');
+    const ok = await runCli(["--check", "--config", file, "--log-level", "error"], [
+      `--allow-read=${file}`,
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /"pool-max": 0,/);
+    assert.match(ok.stdout, /"log-level": "error",/);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("a config file outside the sandbox: the message names --allow-read=FILE, exit 2", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".jsonc" });
+  try {
+    await Deno.writeTextFile(file, '{ "workers": 3 }');
+    const r = await runCli(["--config", file]);
+    assert.equal(r.code, 2);
+    assert.deepEqual(ownLines(r.stderr), [
+      `sluice: cannot read ${file}: the Deno sandbox does not allow it; add --allow-read=${file}`,
+    ]);
+    // and the advice works
+    const again = await runCli(["--check", "--config", file], [`--allow-read=${file}`]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /"workers": 3,/);
+  } finally {
+    await Deno.remove(file);
   }
 });

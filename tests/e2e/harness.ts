@@ -9,6 +9,7 @@
 import { type Config, DEFAULT_CONFIG } from "../../lib/config.ts";
 import type { ConnectionContext } from "../../lib/connection.ts";
 import { ProxyServer } from "../../lib/server.ts";
+import { SERVE_FLAGS as SERVE_FLAGS_OF_TASK } from "../serve_flags.ts";
 
 /** The repository root (where deno.json is). */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
@@ -363,7 +364,7 @@ export interface ProxyProcess {
 }
 
 /** Deno flags of the proxy as `deno task serve` runs it. */
-export const SERVE_FLAGS = ["run", "-P"];
+export const SERVE_FLAGS: string[] = [...SERVE_FLAGS_OF_TASK];
 
 /**
  * Starts `deno run -P main.ts ARGS` (the permission set of `deno task serve`

@@ -1,0 +1,187 @@
+/**
+ * Who may use the proxy and where it may go, in one object built from the
+ * configuration: client rules (at accept), the loop check, proxy
+ * authentication and destination rules (per request), and the per-address
+ * gate (`--deny-private`, address rules) that the dialler applies to every
+ * address it is about to connect to, after DNS. Each refusal is a
+ * {@linkcode ProxyError} whose message names the rule that matched and the
+ * flag that changes it. Sans-io apart from the password hash.
+ *
+ * @module
+ */
+
+import { AuthRequiredError, ProxyError } from "../errors.ts";
+import type { HeaderList } from "../http1/headers.ts";
+import { classifyAddress } from "./address.ts";
+import type { ProxyAuth } from "./auth.ts";
+import { ClientRules } from "./client_rules.ts";
+import { HostRules } from "./host_rules.ts";
+import type { RuleSpec } from "./rule.ts";
+
+/** The part of the configuration a policy is built from. */
+export interface PolicyConfig {
+  /** `--allow-client` / `--deny-client`, in order. */
+  clientRules: readonly RuleSpec[];
+  /** `--allow-host` / `--deny-host`, in order. */
+  hostRules: readonly RuleSpec[];
+  /** `--deny-private`. */
+  denyPrivate: boolean;
+  /** This proxy's name in `Via` (for loop detection). */
+  viaName: string;
+}
+
+/** Decides, for each address a dial is about to try, whether it may; `null` means yes. */
+export type AddressGate = (address: string) => ProxyError | null;
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * The access policy in force. A new one is built on each reload; an exchange
+ * keeps the one it started with.
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "./policy.ts";
+ * const p = new Policy({
+ *   clientRules: [{ action: "allow", value: "10.0.0.0/8" }],
+ *   hostRules: [],
+ *   denyPrivate: true,
+ *   viaName: "sluice",
+ * }, null);
+ * console.log(p.admitClient("192.0.2.1")?.status); // 403
+ * ```
+ */
+export class Policy {
+  readonly #clients: ClientRules;
+  readonly #hosts: HostRules;
+  /** Address allow rules, which may open a private address under --deny-private. */
+  readonly #exempt: HostRules;
+  readonly #denyPrivate: boolean;
+  readonly #auth: ProxyAuth | null;
+  readonly #viaName: string;
+
+  /** Compiles the rules (throws `RuleError` for a bad one); `auth` is null when auth is off. */
+  constructor(config: PolicyConfig, auth: ProxyAuth | null) {
+    this.#clients = new ClientRules(config.clientRules);
+    this.#hosts = new HostRules(config.hostRules);
+    this.#exempt = new HostRules(
+      config.hostRules.filter((r) => r.action === "allow" && new HostRules([r]).hasAddressRules),
+    );
+    this.#denyPrivate = config.denyPrivate;
+    this.#auth = auth;
+    this.#viaName = config.viaName.toLowerCase();
+  }
+
+  /** Whether any client rule is configured. */
+  get hasClientRules(): boolean {
+    return this.#clients.size > 0;
+  }
+
+  /** Whether proxy authentication is on. */
+  get authenticates(): boolean {
+    return this.#auth !== null;
+  }
+
+  /** The refusal (403 client-denied) for a client at `ip`, or `null` to serve it. */
+  admitClient(ip: string): ProxyError | null {
+    const d = this.#clients.check(ip);
+    if (d.allowed) return null;
+    return new ProxyError(
+      403,
+      "client-denied",
+      `Client ${ip} may not use this proxy (${d.rule}); the operator can allow it with --allow-client ${ip}`,
+    );
+  }
+
+  /** 508 when this proxy's name is already in the request's `Via` (a forwarding loop). */
+  checkLoop(headers: HeaderList): ProxyError | null {
+    for (const value of headers.getAll("via")) {
+      for (const hop of value.split(",")) {
+        // received-protocol SP received-by [ SP comment ]
+        const receivedBy = hop.trim().split(/[ \t]+/)[1];
+        if (receivedBy?.toLowerCase() === this.#viaName) {
+          return new ProxyError(
+            508,
+            "loop-detected",
+            `Request loop: it already passed through ${this.#viaName} (Via: ${value}); if two sluice proxies are chained, give each its own --via-name`,
+          );
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Resolves when the request's proxy credentials are good (or auth is off); else throws 407. */
+  async authenticate(headers: HeaderList): Promise<string | null> {
+    if (this.#auth === null) return null;
+    const values = headers.getAll("proxy-authorization");
+    const result = values.length > 1
+      ? { ok: false as const, reason: "auth-failed" as const }
+      : await this.#auth.check(values[0]);
+    if (result.ok) return result.user;
+    throw new AuthRequiredError(
+      result.reason,
+      result.reason === "auth-required"
+        ? "Proxy authentication required: send Basic credentials (curl --proxy-user USER:PASSWORD, or http://USER:PASSWORD@proxy:port as the proxy URL)"
+        : "Proxy authentication failed: unknown user or wrong password (users are in --auth-file)",
+      this.#auth.challenge,
+    );
+  }
+
+  /** The destination rules' verdict on `host:port` before DNS: throws 403 host-denied. */
+  checkTarget(host: string, port: number): void {
+    const d = this.#hosts.check(host, port);
+    if (d !== "needs-address" && !d.allowed) throw this.#hostDenied(host, port, d.rule);
+  }
+
+  #hostDenied(host: string, port: number, rule: string, address?: string): ProxyError {
+    const where = hostPort(host, port) + (address && address !== host ? ` (${address})` : "");
+    const fix = rule.startsWith("default")
+      ? `add --allow-host ${host} to allow it`
+      : `change the --allow-host/--deny-host rules to allow it`;
+    return new ProxyError(
+      403,
+      "host-denied",
+      `Requests to ${where} are refused by ${rule}; ${fix}`,
+    );
+  }
+
+  /**
+   * The check for each address a dial to `host:port` tries, or `null` when no
+   * rule looks at addresses. A private address under --deny-private passes
+   * only when an --allow-host address rule (IP or CIDR, never a name, so DNS
+   * cannot open it) allows it explicitly.
+   */
+  gate(host: string, port: number): AddressGate | null {
+    if (!this.#denyPrivate && !this.#hosts.hasAddressRules) return null;
+    return (address: string) => {
+      const d = this.#hosts.check(host, port, address);
+      if (d === "needs-address" || !d.allowed) {
+        return this.#hostDenied(
+          host,
+          port,
+          d === "needs-address" ? "unknown address" : d.rule,
+          address,
+        );
+      }
+      if (!this.#denyPrivate) return null;
+      const kind = classifyAddress(address);
+      if (kind === "public") return null;
+      const exempt = this.#exempt.check(address, port);
+      if (exempt !== "needs-address" && exempt.allowed && exempt.rule.startsWith("--allow-host")) {
+        return null;
+      }
+      return new ProxyError(
+        403,
+        "private-address",
+        `${
+          hostPort(host, port)
+        } resolves to ${address}, a ${kind} address, refused by --deny-private; allow it with --allow-host ${
+          address.includes(":") ? `[${address}]` : address
+        }`,
+      );
+    };
+  }
+}

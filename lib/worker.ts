@@ -1,0 +1,59 @@
+/**
+ * The entry point of one extra event loop in `--workers N` mode: a Web Worker
+ * that runs its own {@linkcode ProxyServer} (the same four-state machine, its
+ * own timers and upstream pool) on the same listen addresses, sharing them
+ * with SO_REUSEPORT. It is started and stopped by {@linkcode WorkerGroup}
+ * (lib/workers.ts) through the messages below.
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import type { Config } from "./config.ts";
+import { logger, setupLogging } from "./log.ts";
+import { ProxyServer } from "./server.ts";
+
+/** What the main thread tells a worker. */
+export type ToWorker =
+  | { kind: "start"; id: number; config: Config }
+  | { kind: "drain"; timeoutMs: number };
+
+/** What a worker tells the main thread. */
+export type FromWorker =
+  | { kind: "ready"; id: number }
+  | { kind: "failed"; id: number; message: string }
+  | { kind: "stopped"; id: number };
+
+let server: ProxyServer | null = null;
+let id = 0;
+
+function reply(msg: FromWorker): void {
+  self.postMessage(msg);
+}
+
+self.addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  logger("worker").error("Unhandled rejection (kept running): {reason}", {
+    reason: String(e.reason),
+  });
+});
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const msg = e.data;
+  if (msg.kind === "start") {
+    id = msg.id;
+    try {
+      await setupLogging(msg.config.logLevel, `w${id}`);
+      server = new ProxyServer(msg.config);
+      server.listen({ reusePort: true });
+      reply({ kind: "ready", id });
+    } catch (err) {
+      reply({ kind: "failed", id, message: (err as Error).message });
+    }
+  } else if (msg.kind === "drain") {
+    await server?.drain(msg.timeoutMs);
+    reply({ kind: "stopped", id });
+    self.close();
+  }
+};

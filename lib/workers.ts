@@ -1,0 +1,118 @@
+/**
+ * `--workers N`: N single-threaded event loops in one process. The main
+ * thread runs one {@linkcode ProxyServer}; N-1 Web Workers (lib/worker.ts)
+ * each run another on the same addresses, opened with SO_REUSEPORT, so the
+ * kernel spreads new connections over them. Each loop has its own
+ * connections, timers and upstream pool; limits such as --max-connections
+ * apply per loop.
+ *
+ * @module
+ */
+
+import type { Config, ListenAddress } from "./config.ts";
+import type { FromWorker, ToWorker } from "./worker.ts";
+
+/**
+ * What to do when Deno refuses to load the worker's modules: a worker's code
+ * is read from disk, which the default permission set (network only) does not
+ * allow. deno.json's "workers" set adds read access to lib/ alone.
+ */
+export const READ_HINT =
+  'a worker needs read access to sluice\'s own modules (lib/); run with the "workers" ' +
+  "permission set: deno run -P=workers --v8-flags=--max-semi-space-size=4 main.ts --workers N";
+
+/** How long a worker may take to start listening. */
+const START_TIMEOUT_MS = 15_000;
+
+/** Extra event loops, started and drained together. */
+export class WorkerGroup {
+  readonly #workers: Worker[] = [];
+
+  private constructor() {}
+
+  /**
+   * Starts `count` workers listening on `addresses` (the ports the main
+   * thread actually bound, so port 0 resolves once). Rejects with the first
+   * worker's failure, after terminating them all.
+   *
+   * @example
+   * ```ts ignore
+   * const group = await WorkerGroup.start(config, server.addresses, config.workers - 1);
+   * await group.drain(10_000);
+   * ```
+   */
+  static async start(
+    config: Config,
+    addresses: ListenAddress[],
+    count: number,
+  ): Promise<WorkerGroup> {
+    const group = new WorkerGroup();
+    const started: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      // a literal URL, so `deno compile --include lib/worker.ts` finds it
+      const w = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+      group.#workers.push(w);
+      started.push(group.#await(w, "ready", START_TIMEOUT_MS));
+      const start: ToWorker = {
+        kind: "start",
+        id: i + 2,
+        config: { ...config, listen: addresses },
+      };
+      w.postMessage(start);
+    }
+    try {
+      await Promise.all(started);
+    } catch (err) {
+      group.terminate();
+      const message = (err as Error).message;
+      if (/Requires read access/.test(message)) throw new Error(READ_HINT, { cause: err });
+      throw err;
+    }
+    return group;
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  #await(w: Worker, kind: "ready" | "stopped", timeoutMs: number): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const timer = setTimeout(
+      () => reject(new Error(`Worker did not report "${kind}" within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onMessage = (e: MessageEvent<FromWorker>) => {
+      if (e.data.kind === "failed") reject(new Error(e.data.message));
+      else if (e.data.kind === kind) resolve();
+    };
+    const onError = (e: ErrorEvent) => {
+      e.preventDefault();
+      reject(new Error(`Worker failed: ${e.message}`));
+    };
+    w.addEventListener("message", onMessage);
+    w.addEventListener("error", onError);
+    return promise.finally(() => {
+      clearTimeout(timer);
+      w.removeEventListener("message", onMessage);
+      w.removeEventListener("error", onError);
+    });
+  }
+
+  /** Drains every worker (as ProxyServer.drain) and ends them. */
+  async drain(timeoutMs: number): Promise<void> {
+    await Promise.allSettled(this.#workers.map((w) => {
+      const stopped = this.#await(w, "stopped", timeoutMs + 5_000);
+      const drain: ToWorker = { kind: "drain", timeoutMs };
+      w.postMessage(drain);
+      return stopped;
+    }));
+    this.terminate();
+  }
+
+  /** Ends every worker at once. */
+  terminate(): void {
+    for (const w of this.#workers) w.terminate();
+    this.#workers.length = 0;
+  }
+}
