@@ -1,22 +1,28 @@
 /**
- * sluice command line: parse flags, set up logging, start the server, drain on
- * SIGINT/SIGTERM. Exit codes: 0 after a clean stop (or `--check`), 1 when a
- * listener cannot open, 2 for bad flags or a bad config file.
+ * sluice command line: load the configuration, set up logging, start the
+ * server (and its workers), reload on SIGHUP, drain on SIGINT/SIGTERM.
+ * `sluice hash-password` makes an --auth-file line. Exit codes: 0 after a
+ * clean stop (or `--check`), 1 when a listener or worker cannot start, 2 for
+ * bad flags or a bad config or auth file.
  *
  * @module
  */
 
-import { ConfigError, ConfigFileError, helpText, loadCommand, VERSION } from "./lib/config.ts";
+import { ConfigError, ConfigFileError, helpText, VERSION } from "./lib/config.ts";
 import { formatConfig } from "./lib/config_file.ts";
+import { loadRuntime } from "./lib/load.ts";
 import { logger, setupLogging } from "./lib/log.ts";
+import { hashPasswordCommand } from "./lib/policy/hash_password.ts";
 import { formatAddr, ListenError, ProxyServer } from "./lib/server.ts";
 import { WorkerGroup } from "./lib/workers.ts";
+import { dialTarget } from "./lib/connection.ts";
 
 /** Runs the CLI with `args`; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "hash-password") return await hashPasswordCommand(args.slice(1));
   let cmd;
   try {
-    cmd = await loadCommand(args, (path) => Deno.readTextFile(path));
+    cmd = await loadRuntime(args);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const hint = err instanceof ConfigFileError ? "" : " (see sluice --help)";
@@ -35,25 +41,24 @@ export async function main(args: string[]): Promise<number> {
     console.log(formatConfig(cmd.config).trimEnd());
     return 0;
   }
-  const config = cmd.config;
+  const { config, policy, authText } = cmd;
   await setupLogging(config.logLevel);
   const log = logger("main");
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     log.error("Unhandled rejection (kept running): {reason}", { reason: String(e.reason) });
   });
-  const server = new ProxyServer(config);
+  const server = new ProxyServer(config, dialTarget, policy);
+  const reusePort = config.workers > 1;
   let workers: WorkerGroup | null = null;
   try {
-    const bound = server.listen({ reusePort: config.workers > 1 });
-    if (config.workers > 1) {
-      workers = await WorkerGroup.start(config, bound, config.workers - 1);
-    }
+    const bound = server.listen({ reusePort });
+    if (reusePort) workers = await WorkerGroup.start(config, bound, config.workers - 1, authText);
     for (const a of bound) {
       log.info("sluice {version} listening on http://{addr}{loops}", {
         version: VERSION,
         addr: formatAddr(a.hostname, a.port),
-        loops: config.workers > 1 ? ` (${config.workers} event loops)` : "",
+        loops: reusePort ? ` (${config.workers} event loops)` : "",
       });
     }
   } catch (err) {
@@ -67,15 +72,45 @@ export async function main(args: string[]): Promise<number> {
     );
     return 1;
   }
+
+  // SIGHUP: load everything again; a bad file keeps the old configuration
+  let reloading = Promise.resolve();
+  const reload = async () => {
+    log.info("SIGHUP: reloading the configuration");
+    try {
+      const next = await loadRuntime(args);
+      if (next.kind !== "serve") return;
+      if (next.config.workers !== config.workers) {
+        log.warning("--workers changes take effect at the next start, not on reload");
+      }
+      next.config.workers = config.workers;
+      await setupLogging(next.config.logLevel);
+      server.reload(next.config, next.policy, { reusePort });
+      await workers?.reload(next.config, server.addresses, next.authText);
+      log.info("reloaded: {rules} access rule(s), auth {auth}", {
+        rules: next.config.clientRules.length + next.config.hostRules.length,
+        auth: next.policy.authenticates ? "on" : "off",
+      });
+    } catch (err) {
+      log.error("Reload failed; keeping the configuration in force: {error}", {
+        error: (err as Error).message,
+      });
+    }
+  };
+  const onHup = () => reloading = reloading.then(reload);
+
   const stopped = Promise.withResolvers<string>();
   const onSignal = (sig: string) => () => stopped.resolve(sig);
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const handlers = signals.map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", onHup);
   const sig = await stopped.promise;
   log.info("{signal}: draining (up to {ms} ms)", { signal: sig, ms: config.drainTimeoutMs });
+  await reloading;
   await Promise.all([server.drain(config.drainTimeoutMs), workers?.drain(config.drainTimeoutMs)]);
   for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+  if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", onHup);
   log.info("stopped");
   return 0;
 }

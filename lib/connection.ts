@@ -35,17 +35,28 @@ import { ConnectionTimer } from "./connection_timer.ts";
 import type { Timers } from "./timers.ts";
 import { dial } from "./upstream/dial.ts";
 import type { Pooled, UpstreamPool } from "./upstream/pool.ts";
+import type { AddressGate, Policy } from "./policy/policy.ts";
 
 const log = logger("connection");
 
 /** What a connection shares with its server. */
 export interface ConnectionContext {
-  /** The configuration in force. */
-  readonly config: Config;
+  /** The configuration in force (replaced on reload; an exchange keeps the one it began with). */
+  config: Config;
+  /** The access policy in force (replaced on reload, like `config`). */
+  policy: Policy;
   /** Set when the server drains: finish the exchange in flight, then close. */
   draining: boolean;
-  /** Opens an upstream connection; `signal` aborts at the connect deadline (replaceable in tests). */
-  dial(target: Target, signal: AbortSignal, timeoutMs: number): Promise<Duplex>;
+  /**
+   * Opens an upstream connection; `signal` aborts at the connect deadline;
+   * `gate` vets each address (replaceable in tests).
+   */
+  dial(
+    target: Target,
+    signal: AbortSignal,
+    timeoutMs: number,
+    gate: AddressGate | null,
+  ): Promise<Duplex>;
   /** The deadline walker every connection arms its one deadline with. */
   readonly timers: Timers;
   /** Idle upstream connections for reuse; `null` when pooling is off. */
@@ -59,8 +70,9 @@ export function dialTarget(
   target: Target,
   signal: AbortSignal,
   timeoutMs: number,
+  gate: AddressGate | null = null,
 ): Promise<Duplex> {
-  return dial(target.host, target.port, { signal, timeoutMs });
+  return dial(target.host, target.port, { signal, timeoutMs, ...(gate ? { gate } : {}) });
 }
 
 /** Room before an upstream buffer's data for the rewritten response head (one write). */
@@ -237,7 +249,6 @@ export class Connection {
   }
 
   async #exchange(ex: Exchange): Promise<boolean> {
-    const cfg = this.#ctx.config;
     const client = this.#client;
 
     // READ_REQUEST
@@ -246,11 +257,18 @@ export class Connection {
       ex.transition("close");
       return false;
     }
+    // the configuration and policy at the time the request came stay with it
+    const cfg = this.#ctx.config;
+    const policy = this.#ctx.policy;
+    const via = cfg.via ? cfg.viaName : "";
     ex.method = req.method;
     ex.target = req.target;
     const isConnect = req.method === "CONNECT";
     const target = isConnect ? parseAuthorityTarget(req.target) : parseAbsoluteTarget(req.target);
     const framing: BodyFraming = isConnect ? NO_BODY : requestFraming(req);
+    const loop = policy.checkLoop(req.headers);
+    if (loop) throw loop;
+    ex.user = await policy.authenticate(req.headers);
     if (isConnect && cfg.connectPorts !== null && !cfg.connectPorts.has(target.port)) {
       throw new ProxyError(
         403,
@@ -258,13 +276,15 @@ export class Connection {
         `CONNECT to port ${target.port} is not allowed; start sluice with --connect-ports ${target.port} (or "*") to allow it`,
       );
     }
+    policy.checkTarget(target.host, target.port);
     const keepAlive = clientWantsKeepAlive(req) && !this.#ctx.draining;
     ex.transition("head");
 
     // SEND_REQUEST
     const pool = isConnect ? null : this.#ctx.pool;
     const key = `${target.host}:${target.port}`;
-    let { server, reused } = await this.#upstream(ex, target, pool?.take(key) ?? null);
+    const gate = policy.gate(target.host, target.port);
+    let { server, reused } = await this.#upstream(ex, target, gate, pool?.take(key) ?? null);
     if (isConnect) {
       ex.transition("tunnel");
       ex.status = 200;
@@ -275,7 +295,7 @@ export class Connection {
       ex.transition("close");
       return false;
     }
-    const head = upstreamRequestHead(req, target, cfg.viaName, pool !== null);
+    const head = upstreamRequestHead(req, target, via, pool !== null);
     // an idle pooled connection the origin has just closed fails before any
     // response byte: a request without a body that may be repeated goes once
     // more, on a fresh connection
@@ -307,7 +327,7 @@ export class Connection {
           },
         );
         if (bodyDone) this.#timer.arm("first-byte");
-        res = await readResponseHead(server, client, this.#responses, req, ex, cfg.viaName);
+        res = await readResponseHead(server, client, this.#responses, req, ex, via);
         break;
       } catch (err) {
         await pump;
@@ -317,7 +337,7 @@ export class Connection {
         }
         log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key });
         server.close();
-        ({ server, reused } = await this.#upstream(ex, target, null));
+        ({ server, reused } = await this.#upstream(ex, target, gate, null));
       }
     }
     const resFraming = responseFraming(req.method, res);
@@ -326,7 +346,7 @@ export class Connection {
     this.#timer.arm("stall");
 
     // SEND_RESPONSE
-    const plan = planResponse(req, res, resFraming, keepAlive, cfg.viaName);
+    const plan = planResponse(req, res, resFraming, keepAlive, via);
     ex.status = res.status;
     const length = resFraming.kind === "length" ? resFraming.length : 0;
     const before = ex.clientWritten;
@@ -378,6 +398,7 @@ export class Connection {
   async #upstream(
     ex: Exchange,
     target: Target,
+    gate: AddressGate | null,
     pooled: Pooled | null,
   ): Promise<{ server: Endpoint; reused: boolean }> {
     let server: Endpoint;
@@ -391,6 +412,7 @@ export class Connection {
           target,
           this.#timer.armConnect(),
           this.#ctx.config.connectTimeoutMs,
+          gate,
         );
       } finally {
         this.#timer.disarm();

@@ -103,6 +103,8 @@ export class Exchange {
   status = 0;
   /** Why it ended, when not normally. */
   reason: Reason | null = null;
+  /** The authenticated proxy user, when --auth-file is on. */
+  user: string | null = null;
   /** Whether a response head went to the client (errors after that can only close). */
   responseStarted = false;
   /** Start time (ms, `performance.now()`). */

@@ -66,7 +66,7 @@ const access = getLogger(["sluice", "access"]);
 export function logAccess(client: string, ex: Exchange): void {
   if (!access.isEnabledFor("info")) return;
   access.info(
-    "{client} {method} {target} {status} in={clientRead} out={clientWritten} up={serverWritten}/{serverToWrite} down={serverRead} {ms}ms {reason}",
+    "{client} {method} {target} {status} in={clientRead} out={clientWritten} up={serverWritten}/{serverToWrite} down={serverRead} {ms}ms {reason}{user}",
     {
       client,
       method: ex.method,
@@ -79,6 +79,7 @@ export function logAccess(client: string, ex: Exchange): void {
       serverRead: ex.serverRead,
       ms: Math.round(ex.elapsed()),
       reason: ex.reason ?? "-",
+      user: ex.user === null ? "" : ` user=${ex.user}`,
     },
   );
 }

@@ -8,7 +8,10 @@
 import type { Config, ListenAddress } from "./config.ts";
 import { Connection, type ConnectionContext, dialTarget } from "./connection.ts";
 import { ProxyError } from "./errors.ts";
-import { logger } from "./log.ts";
+import { Exchange } from "./exchange.ts";
+import { logAccess, logger } from "./log.ts";
+import { classifyAddress } from "./policy/address.ts";
+import { Policy } from "./policy/policy.ts";
 import { errorResponse } from "./responses.ts";
 import { Timers } from "./timers.ts";
 import { UpstreamPool } from "./upstream/pool.ts";
@@ -27,6 +30,20 @@ export class ListenError extends Error {
 /** `host:port` with IPv6 in brackets. */
 export function formatAddr(hostname: string, port: number): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/** Whether a listen hostname is loopback-only (127/8, ::1, "localhost"). */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || classifyAddress(hostname) === "loopback";
+}
+
+function openListener(addr: ListenAddress, reusePort: boolean): Deno.TcpListener {
+  return Deno.listen({
+    hostname: addr.hostname,
+    port: addr.port,
+    transport: "tcp",
+    ...(reusePort ? { reusePort: true } : {}),
+  });
 }
 
 function describeListenError(addr: ListenAddress, err: unknown): string {
@@ -66,7 +83,11 @@ export class ProxyServer {
    * Creates a server for `config`; nothing is opened until
    * {@linkcode ProxyServer.listen}. `dial` replaces how origins are reached (tests).
    */
-  constructor(config: Config, dial: ConnectionContext["dial"] = dialTarget) {
+  constructor(
+    config: Config,
+    dial: ConnectionContext["dial"] = dialTarget,
+    policy: Policy = new Policy(config, null),
+  ) {
     const timers = new Timers();
     const pool = config.poolMax > 0
       ? new UpstreamPool(
@@ -78,7 +99,7 @@ export class ProxyServer {
         timers,
       )
       : null;
-    this.#ctx = { config, draining: false, dial, timers, pool };
+    this.#ctx = { config, policy, draining: false, dial, timers, pool };
   }
 
   /** Addresses actually bound (ports resolved when 0 was asked). */
@@ -102,14 +123,7 @@ export class ProxyServer {
     const optionalV6 = listen.length === 2 && listen[1].hostname === "::1";
     for (const addr of listen) {
       try {
-        this.#listeners.push(
-          Deno.listen({
-            hostname: addr.hostname,
-            port: addr.port,
-            transport: "tcp",
-            ...(options.reusePort ? { reusePort: true } : {}),
-          }),
-        );
+        this.#listeners.push(openListener(addr, options.reusePort ?? false));
       } catch (err) {
         if (optionalV6 && addr.hostname === "::1" && !(err instanceof Deno.errors.AddrInUse)) {
           log.warning("Not listening on [::1]: {error}", { error: (err as Error).message });
@@ -122,7 +136,59 @@ export class ProxyServer {
     }
     this.#ctx.timers.start();
     for (const l of this.#listeners) this.#loops.push(this.#acceptLoop(l));
+    this.#warnIfOpen();
     return this.addresses;
+  }
+
+  /** A non-loopback listener with no client rule serves anyone who can reach it: say so. */
+  #warnIfOpen(): void {
+    if (this.#ctx.policy.hasClientRules) return;
+    for (const l of this.#listeners) {
+      if (isLoopback(l.addr.hostname)) continue;
+      log.warning(
+        "OPEN PROXY: listening on {addr}, which is not loopback, with no --allow-client rule: " +
+          "anyone who can reach it may use it; add --allow-client CIDR for the clients meant to",
+        { addr: formatAddr(l.addr.hostname, l.addr.port) },
+      );
+    }
+  }
+
+  /**
+   * Applies a reloaded configuration and policy: new exchanges use them, the
+   * ones in flight finish under the old ones. Idle pooled upstream connections
+   * are dropped (they were dialled under the old rules). Listeners open and
+   * close to match `config.listen`; throws {@linkcode ListenError} (and keeps
+   * the old configuration) when a new one cannot open.
+   */
+  reload(config: Config, policy: Policy, options: { reusePort?: boolean } = {}): void {
+    const key = (a: ListenAddress) => formatAddr(a.hostname, a.port);
+    const want = new Set(config.listen.map(key));
+    const have = new Map(this.#listeners.map((l) => [key(l.addr), l]));
+    const opened: Deno.TcpListener[] = [];
+    for (const addr of config.listen) {
+      if (have.has(key(addr))) continue;
+      try {
+        opened.push(openListener(addr, options.reusePort ?? false));
+      } catch (err) {
+        for (const l of opened) l.close();
+        throw new ListenError(describeListenError(addr, err), { cause: err });
+      }
+    }
+    for (const [k, l] of have) {
+      if (want.has(k)) continue;
+      l.close(); // its accept loop ends
+      this.#listeners.splice(this.#listeners.indexOf(l), 1);
+      log.info("no longer listening on http://{addr}", { addr: k });
+    }
+    for (const l of opened) {
+      this.#listeners.push(l);
+      this.#loops.push(this.#acceptLoop(l));
+      log.info("now listening on http://{addr}", { addr: key(l.addr) });
+    }
+    this.#ctx.config = config;
+    this.#ctx.policy = policy;
+    this.#ctx.pool?.flush();
+    this.#warnIfOpen();
   }
 
   async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
@@ -149,7 +215,7 @@ export class ProxyServer {
       }
       const ip = conn.remoteAddr.hostname;
       const peer = formatAddr(ip, conn.remoteAddr.port);
-      const refusal = this.#admit(ip);
+      const refusal = this.#ctx.policy.admitClient(ip) ?? this.#admit(ip);
       if (refusal) {
         this.#refuse(conn, peer, refusal);
         continue;
@@ -186,9 +252,16 @@ export class ProxyServer {
     return null;
   }
 
-  /** Answers 503 and closes, without reading the request (the accept loop goes on). */
+  /**
+   * Answers 403 (client rules) or 503 (caps) and closes, without reading the
+   * request (the accept loop goes on); logs an access line with the reason.
+   */
   #refuse(conn: Deno.TcpConn, peer: string, err: ProxyError): void {
     log.warning("Refused {peer}: {why}", { peer, why: err.message });
+    const ex = new Exchange(0);
+    ex.status = err.status;
+    ex.reason = err.reason;
+    logAccess(peer, ex);
     const bytes = errorResponse(err, this.#ctx.config.viaName);
     const done = (async () => {
       try {

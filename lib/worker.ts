@@ -11,18 +11,22 @@
 /// <reference lib="deno.worker" />
 
 import type { Config } from "./config.ts";
+import { dialTarget } from "./connection.ts";
+import { buildPolicy } from "./load.ts";
 import { logger, setupLogging } from "./log.ts";
 import { ProxyServer } from "./server.ts";
 
 /** What the main thread tells a worker. */
 export type ToWorker =
-  | { kind: "start"; id: number; config: Config }
+  | { kind: "start"; id: number; config: Config; authText: string | null }
+  | { kind: "reload"; config: Config; authText: string | null }
   | { kind: "drain"; timeoutMs: number };
 
 /** What a worker tells the main thread. */
 export type FromWorker =
   | { kind: "ready"; id: number }
   | { kind: "failed"; id: number; message: string }
+  | { kind: "reloaded"; id: number }
   | { kind: "stopped"; id: number };
 
 let server: ProxyServer | null = null;
@@ -45,9 +49,17 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     id = msg.id;
     try {
       await setupLogging(msg.config.logLevel, `w${id}`);
-      server = new ProxyServer(msg.config);
+      server = new ProxyServer(msg.config, dialTarget, await buildPolicy(msg.config, msg.authText));
       server.listen({ reusePort: true });
       reply({ kind: "ready", id });
+    } catch (err) {
+      reply({ kind: "failed", id, message: (err as Error).message });
+    }
+  } else if (msg.kind === "reload") {
+    try {
+      await setupLogging(msg.config.logLevel, `w${id}`);
+      server?.reload(msg.config, await buildPolicy(msg.config, msg.authText), { reusePort: true });
+      reply({ kind: "reloaded", id });
     } catch (err) {
       reply({ kind: "failed", id, message: (err as Error).message });
     }

@@ -45,6 +45,7 @@ export class WorkerGroup {
     config: Config,
     addresses: ListenAddress[],
     count: number,
+    authText: string | null = null,
   ): Promise<WorkerGroup> {
     const group = new WorkerGroup();
     const started: Promise<void>[] = [];
@@ -57,6 +58,7 @@ export class WorkerGroup {
         kind: "start",
         id: i + 2,
         config: { ...config, listen: addresses },
+        authText,
       };
       w.postMessage(start);
     }
@@ -76,7 +78,7 @@ export class WorkerGroup {
     return this.#workers.length;
   }
 
-  #await(w: Worker, kind: "ready" | "stopped", timeoutMs: number): Promise<void> {
+  #await(w: Worker, kind: "ready" | "reloaded" | "stopped", timeoutMs: number): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const timer = setTimeout(
       () => reject(new Error(`Worker did not report "${kind}" within ${timeoutMs} ms`)),
@@ -97,6 +99,24 @@ export class WorkerGroup {
       w.removeEventListener("message", onMessage);
       w.removeEventListener("error", onError);
     });
+  }
+
+  /**
+   * Applies a reloaded configuration in every worker (as ProxyServer.reload),
+   * on `addresses` (the main loop's bound listeners). Rejects with the first
+   * worker's failure.
+   */
+  async reload(config: Config, addresses: ListenAddress[], authText: string | null): Promise<void> {
+    await Promise.all(this.#workers.map((w) => {
+      const done = this.#await(w, "reloaded", START_TIMEOUT_MS);
+      const reload: ToWorker = {
+        kind: "reload",
+        config: { ...config, listen: addresses },
+        authText,
+      };
+      w.postMessage(reload);
+      return done;
+    }));
   }
 
   /** Drains every worker (as ProxyServer.drain) and ends them. */

@@ -4,6 +4,7 @@
  * origin closed just as it was reused is retried once on a fresh one (for a
  * repeatable request without a body).
  */
+import { Policy } from "../lib/policy/policy.ts";
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../lib/config.ts";
 import { Connection, type ConnectionContext } from "../lib/connection.ts";
@@ -38,6 +39,7 @@ function setup(origins: Peer[]) {
   let dials = 0;
   const ctx: ConnectionContext = {
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts: null, logLevel: "error" },
+    policy: new Policy(DEFAULT_CONFIG, null),
     draining: false,
     timers,
     pool,

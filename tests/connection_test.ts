@@ -3,6 +3,7 @@
  * In-memory peers script what the client and the origin send; each test
  * asserts the bytes that come out and the states each exchange walked.
  */
+import { Policy } from "../lib/policy/policy.ts";
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../lib/config.ts";
 import { Connection, type ConnectionContext } from "../lib/connection.ts";
@@ -28,6 +29,7 @@ function play(dialResult: Peer | ProxyError, connectPorts: Set<number> | null = 
   const exchanges: Exchange[] = [];
   const ctx: ConnectionContext = {
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts, logLevel: "error" },
+    policy: new Policy(DEFAULT_CONFIG, null),
     draining: false,
     timers: new Timers(),
     pool: null,
@@ -188,6 +190,7 @@ Deno.test("playbook: pipelined requests keep their leftover bytes between exchan
   const exchanges: Exchange[] = [];
   const ctx: ConnectionContext = {
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts: null, logLevel: "error" },
+    policy: new Policy(DEFAULT_CONFIG, null),
     draining: false,
     timers: new Timers(),
     pool: null,

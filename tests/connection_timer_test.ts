@@ -2,6 +2,7 @@
  * Playbook tests of every deadline: in-memory peers and a fake clock; the
  * test advances time and ticks the walker, then checks what each side saw.
  */
+import { Policy } from "../lib/policy/policy.ts";
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../lib/config.ts";
 import { Connection, type ConnectionContext } from "../lib/connection.ts";
@@ -22,6 +23,7 @@ function setup(dial: ConnectionContext["dial"]) {
   const exchanges: Exchange[] = [];
   const ctx: ConnectionContext = {
     config: { ...DEFAULT_CONFIG, listen: [], connectPorts: null, logLevel: "error" },
+    policy: new Policy(DEFAULT_CONFIG, null),
     draining: false,
     timers,
     pool: null,

@@ -153,9 +153,10 @@ export function stripHopByHop(headers: HeaderList): string[] {
 
 /**
  * Appends this hop to `Via` (RFC 9110 section 7.6.3): `1.1 sluice`, with the
- * version of the message as received.
+ * version of the message as received. An empty `name` (`--no-via`) adds nothing.
  */
 export function appendVia(headers: HeaderList, minor: number, name: string): void {
+  if (name === "") return; // --no-via
   const hop = `1.${minor} ${name}`;
   const prev = headers.getAll("via");
   if (prev.length === 0) {

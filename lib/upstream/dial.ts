@@ -23,6 +23,12 @@ export interface DialOptions {
   connect?: (opts: Deno.ConnectOptions) => Promise<Deno.TcpConn>;
   /** The resolver (default {@linkcode resolve}); tests replace it. */
   resolve?: (host: string, port: number) => Promise<string[]>;
+  /**
+   * Checked for each address before it is tried, and for the address a
+   * connect-by-name reached (`--deny-private`, address rules): an error skips
+   * the address; if every address is refused, the first refusal is thrown.
+   */
+  gate?: (address: string) => ProxyError | null;
 }
 
 /** The `--allow-net` entry that would let the proxy reach `host:port`. */
@@ -119,7 +125,13 @@ export async function dial(host: string, port: number, opts: DialOptions): Promi
   try {
     const addrs = await Promise.race([(opts.resolve ?? resolve)(host, port), expired]);
     let last: unknown = null;
+    let refused: ProxyError | null = null;
     for (const addr of addrs) {
+      const no = opts.gate?.(addr) ?? null;
+      if (no) {
+        refused ??= no;
+        continue;
+      }
       try {
         return await attempt(addr, port, opts, expired);
       } catch (err) {
@@ -131,15 +143,24 @@ export async function dial(host: string, port: number, opts: DialOptions): Promi
         if (isIP(host)) throw denied(addr, port, err);
         // A sandbox that names hosts (--allow-net=*.example.edu) grants the
         // name, not its addresses: let Deno resolve and connect by name.
+        let conn: Deno.TcpConn;
         try {
-          return await attempt(host, port, opts, expired);
+          conn = await attempt(host, port, opts, expired);
         } catch (err2) {
           if (err2 instanceof ProxyError) throw err2;
           if (err2 instanceof Deno.errors.NotCapable) throw denied(host, port, err2);
           throw unreachable(host, port, err2);
         }
+        // Deno chose the address: check the one it reached
+        const reached = opts.gate?.((conn.remoteAddr as Deno.NetAddr).hostname) ?? null;
+        if (reached) {
+          conn.close();
+          throw reached;
+        }
+        return conn;
       }
     }
+    if (refused && last === null) throw refused;
     throw unreachable(host, port, last);
   } finally {
     opts.signal.removeEventListener("abort", onAbort);

@@ -141,6 +141,14 @@ export class UpstreamPool {
   /** Closes every idle connection and keeps no more (on drain). */
   close(): void {
     this.#closed = true;
+    this.flush();
+  }
+
+  /**
+   * Closes every idle connection but goes on pooling (on reload: connections
+   * dialled under the old destination rules are not reused under new ones).
+   */
+  flush(): void {
     this.#sweep.disarm();
     for (const [key, list] of [...this.#idle]) for (const p of [...list]) this.#drop(key, p);
   }

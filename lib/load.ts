@@ -1,0 +1,70 @@
+/**
+ * Everything the proxy runs with, loaded from the command line and the files
+ * it names: the configuration (flags over `--config`), the access rules
+ * compiled into a {@linkcode Policy}, and the users of `--auth-file`. Used at
+ * start, by `--check`, and again on SIGHUP, so a reload validates exactly as
+ * a start does. The only I/O is reading the two files.
+ *
+ * @module
+ */
+
+import { type Command, type Config, ConfigError, loadCommand, type Validators } from "./config.ts";
+import { readError } from "./config_file.ts";
+import { AuthFileError, ProxyAuth } from "./policy/auth.ts";
+import { ClientRules } from "./policy/client_rules.ts";
+import { HostRules } from "./policy/host_rules.ts";
+import { Policy } from "./policy/policy.ts";
+
+/** Compiles each access rule as the loader meets it, so a bad one names its flag or file key. */
+export const RULE_VALIDATORS: Validators = {
+  rule(family, spec) {
+    if (family === "client") new ClientRules([spec]);
+    else new HostRules([spec]);
+  },
+};
+
+/** A loaded command; for serve and check, with its policy and the auth file's text. */
+export type Loaded =
+  | Exclude<Command, { kind: "serve" | "check" }>
+  | { kind: "serve" | "check"; config: Config; policy: Policy; authText: string | null };
+
+/**
+ * Builds the policy of `config`; `authText` is the content of its
+ * `--auth-file` (null when there is none). A bad auth file is a
+ * {@linkcode ConfigError}.
+ */
+export async function buildPolicy(config: Config, authText: string | null): Promise<Policy> {
+  let auth: ProxyAuth | null = null;
+  if (config.authFile !== null && authText !== null) {
+    try {
+      auth = await ProxyAuth.fromFileText(authText, config.authFile, config.authRealm);
+    } catch (err) {
+      if (err instanceof AuthFileError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
+  return new Policy(config, auth);
+}
+
+/**
+ * Loads `args` as `sluice` would run them: reads `--config` and `--auth-file`
+ * with `readFile`, validates everything, builds the policy. Throws
+ * {@linkcode ConfigError} with a one-line message.
+ */
+export async function loadRuntime(
+  args: string[],
+  readFile: (path: string) => Promise<string> = (p) => Deno.readTextFile(p),
+): Promise<Loaded> {
+  const cmd = await loadCommand(args, readFile, RULE_VALIDATORS);
+  if (cmd.kind !== "serve" && cmd.kind !== "check") return cmd;
+  const { config } = cmd;
+  let authText: string | null = null;
+  if (config.authFile !== null) {
+    try {
+      authText = await readFile(config.authFile);
+    } catch (err) {
+      throw readError(config.authFile, err);
+    }
+  }
+  return { kind: cmd.kind, config, policy: await buildPolicy(config, authText), authText };
+}
