@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ProxyError } from "../lib/errors.ts";
+import { AuthRequiredError, ProxyError } from "../lib/errors.ts";
 import { ResponseParser } from "../lib/http1/parse.ts";
 import { CONNECT_ESTABLISHED, errorResponse, STATUS_TEXT } from "../lib/responses.ts";
 
@@ -124,4 +124,19 @@ Deno.test("CONNECT_ESTABLISHED: exact bytes", () => {
   assert.equal(r.head.status, 200);
   assert.equal(r.head.reason, "Connection Established");
   assert.equal(r.head.headers.size, 0);
+});
+
+Deno.test("errorResponse: a 407 carries Proxy-Authenticate with the challenge", () => {
+  const text = new TextDecoder().decode(
+    errorResponse(
+      new AuthRequiredError("auth-required", "Proxy authentication required", 'Basic realm="x"'),
+    ),
+  );
+  assert.match(text, /^HTTP\/1\.1 407 Proxy Authentication Required\r\n/);
+  assert.match(text, /\r\nProxy-Authenticate: Basic realm="x"\r\n/);
+  assert.match(text, /\r\nX-Sluice-Reason: auth-required\r\n/);
+  assert.match(text, /\r\nProxy-Status: sluice; error=http_request_denied\r\n/);
+  // other errors have no challenge
+  const plain = new TextDecoder().decode(errorResponse(new ProxyError(403, "host-denied", "no")));
+  assert.doesNotMatch(plain, /Proxy-Authenticate/);
 });
