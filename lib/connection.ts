@@ -9,7 +9,7 @@
 
 import { ByteBuffer, CLIENT_BUFFER_SIZE, DEFAULT_BUFFER_SIZE } from "./buffer.ts";
 import type { Config } from "./config.ts";
-import { ProxyError } from "./errors.ts";
+import { AuthRequiredError, ProxyError } from "./errors.ts";
 import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
 import { ChunkedDecoder } from "./http1/chunked.ts";
 import { type BodyFraming, NO_BODY, requestFraming, responseFraming } from "./http1/framing.ts";
@@ -174,6 +174,7 @@ export class Connection {
     } catch (err) {
       const e = this.#timer.expired ?? asProxyError(err);
       ex.reason ??= e.reason;
+      if (e instanceof AuthRequiredError && e.user !== undefined) ex.user = e.user;
       log.debug("Exchange {seq} from {peer} failed in {state}: {error}", {
         seq: ex.seq,
         peer: this.#peer,

@@ -98,11 +98,19 @@ export class ParseError extends ProxyError {
 export class AuthRequiredError extends ProxyError {
   /** The `Proxy-Authenticate` field value. */
   readonly challenge: string;
+  /** The user the client named, when its credentials could be decoded (for the access log). */
+  readonly user: string | undefined;
 
   /** Creates the error. */
-  constructor(reason: "auth-required" | "auth-failed", message: string, challenge: string) {
+  constructor(
+    reason: "auth-required" | "auth-failed",
+    message: string,
+    challenge: string,
+    user?: string,
+  ) {
     super(407, reason, message);
     this.name = "AuthRequiredError";
     this.challenge = challenge;
+    this.user = user;
   }
 }

@@ -8,7 +8,14 @@
  * @module
  */
 
-import { type Command, type Config, ConfigError, loadCommand, type Validators } from "./config.ts";
+import {
+  type Command,
+  type Config,
+  ConfigError,
+  ConfigFileError,
+  loadCommand,
+  type Validators,
+} from "./config.ts";
 import { readError } from "./config_file.ts";
 import { AuthFileError, ProxyAuth } from "./policy/auth.ts";
 import { ClientRules } from "./policy/client_rules.ts";
@@ -39,7 +46,7 @@ export async function buildPolicy(config: Config, authText: string | null): Prom
     try {
       auth = await ProxyAuth.fromFileText(authText, config.authFile, config.authRealm);
     } catch (err) {
-      if (err instanceof AuthFileError) throw new ConfigError(err.message);
+      if (err instanceof AuthFileError) throw new ConfigFileError(err.message);
       throw err;
     }
   }

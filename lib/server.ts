@@ -142,7 +142,7 @@ export class ProxyServer {
 
   /** A non-loopback listener with no client rule serves anyone who can reach it: say so. */
   #warnIfOpen(): void {
-    if (this.#ctx.policy.hasClientRules) return;
+    if (this.#ctx.policy.hasClientAllowRules) return;
     for (const l of this.#listeners) {
       if (isLoopback(l.addr.hostname)) continue;
       log.warning(

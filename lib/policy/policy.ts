@@ -33,6 +33,44 @@ export interface PolicyConfig {
 /** Decides, for each address a dial is about to try, whether it may; `null` means yes. */
 export type AddressGate = (address: string) => ProxyError | null;
 
+/** "a" or "an" before an address class (of those, only "unspecified" takes "an"). */
+function article(kind: string): string {
+  return kind === "unspecified" ? "an" : "a";
+}
+
+/** An IPv4-mapped IPv6 address (`::ffff:10.1.2.3`, as a [::] listener reports IPv4 clients) as IPv4. */
+function displayIp(ip: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return m ? m[1] : ip;
+}
+
+/**
+ * The received-by names of a `Via` field value (RFC 9110 section 7.6.3):
+ * comma-separated `protocol received-by [comment]`, where a comment is
+ * parenthesized, may nest and may hold commas and quoted pairs.
+ */
+export function viaReceivedBy(value: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let plain = "";
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (depth > 0) {
+      if (c === "\\") i++;
+      else if (c === "(") depth++;
+      else if (c === ")") depth--;
+      continue;
+    }
+    if (c === "(") depth++;
+    else plain += c;
+  }
+  for (const hop of plain.split(",")) {
+    const name = hop.trim().split(/[ \t]+/)[1];
+    if (name) names.push(name);
+  }
+  return names;
+}
+
 function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -74,9 +112,9 @@ export class Policy {
     this.#viaName = config.viaName.toLowerCase();
   }
 
-  /** Whether any client rule is configured. */
-  get hasClientRules(): boolean {
-    return this.#clients.size > 0;
+  /** Whether any `--allow-client` rule is configured (without one, everyone not denied may connect). */
+  get hasClientAllowRules(): boolean {
+    return this.#clients.hasAllowRules;
   }
 
   /** Whether proxy authentication is on. */
@@ -88,20 +126,19 @@ export class Policy {
   admitClient(ip: string): ProxyError | null {
     const d = this.#clients.check(ip);
     if (d.allowed) return null;
+    const shown = displayIp(ip);
     return new ProxyError(
       403,
       "client-denied",
-      `Client ${ip} may not use this proxy (${d.rule}); the operator can allow it with --allow-client ${ip}`,
+      `Client ${shown} may not use this proxy (${d.rule}); the operator can allow it with --allow-client ${shown}`,
     );
   }
 
   /** 508 when this proxy's name is already in the request's `Via` (a forwarding loop). */
   checkLoop(headers: HeaderList): ProxyError | null {
     for (const value of headers.getAll("via")) {
-      for (const hop of value.split(",")) {
-        // received-protocol SP received-by [ SP comment ]
-        const receivedBy = hop.trim().split(/[ \t]+/)[1];
-        if (receivedBy?.toLowerCase() === this.#viaName) {
+      for (const receivedBy of viaReceivedBy(value)) {
+        if (receivedBy.toLowerCase() === this.#viaName) {
           return new ProxyError(
             508,
             "loop-detected",
@@ -118,7 +155,7 @@ export class Policy {
     if (this.#auth === null) return null;
     const values = headers.getAll("proxy-authorization");
     const result = values.length > 1
-      ? { ok: false as const, reason: "auth-failed" as const }
+      ? { ok: false as const, reason: "auth-failed" as const, user: undefined }
       : await this.#auth.check(values[0]);
     if (result.ok) return result.user;
     throw new AuthRequiredError(
@@ -127,6 +164,7 @@ export class Policy {
         ? "Proxy authentication required: send Basic credentials (curl --proxy-user USER:PASSWORD, or http://USER:PASSWORD@proxy:port as the proxy URL)"
         : "Proxy authentication failed: unknown user or wrong password (users are in --auth-file)",
       this.#auth.challenge,
+      result.user,
     );
   }
 
@@ -176,9 +214,9 @@ export class Policy {
       return new ProxyError(
         403,
         "private-address",
-        `${
-          hostPort(host, port)
-        } resolves to ${address}, a ${kind} address, refused by --deny-private; allow it with --allow-host ${
+        `${hostPort(host, port)} resolves to ${address}, ${
+          article(kind)
+        } ${kind} address, refused by --deny-private; allow it with --allow-host ${
           address.includes(":") ? `[${address}]` : address
         }`,
       );

@@ -160,7 +160,8 @@ export async function dial(host: string, port: number, opts: DialOptions): Promi
         return conn;
       }
     }
-    if (refused && last === null) throw refused;
+    // an address the rules refused says more than one that did not answer
+    if (refused) throw refused;
     throw unreachable(host, port, last);
   } finally {
     opts.signal.removeEventListener("abort", onAbort);

@@ -214,7 +214,14 @@ async function scale(dir: string): Promise<void> {
   console.log(`open-files limit for the proxy and the client: ${limit}; Deno ${Deno.version.deno}`);
   const self = new URL(import.meta.url).pathname;
   const args = [
-    ...["run", "--allow-net=127.0.0.1", "--allow-run=bash", "--allow-read=deno.json", self, "--client"],
+    ...[
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-run=bash",
+      "--allow-read=deno.json",
+      self,
+      "--client",
+    ],
     ...["--port", `${port}`, "--origin", `${HOST}:${origin.port}`, "--pid", `${pid}`],
     ...["--connections", `${n}`, "--batch", opts.batch!, "--request-batch", opts["request-batch"]!],
     ...["--timeout", opts.timeout!, "--settle", opts.settle!],
