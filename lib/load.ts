@@ -11,7 +11,6 @@
 import {
   type Command,
   type Config,
-  ConfigError,
   ConfigFileError,
   loadCommand,
   type Validators,
@@ -38,7 +37,7 @@ export type Loaded =
 /**
  * Builds the policy of `config`; `authText` is the content of its
  * `--auth-file` (null when there is none). A bad auth file is a
- * {@linkcode ConfigError}.
+ * `ConfigError`.
  */
 export async function buildPolicy(config: Config, authText: string | null): Promise<Policy> {
   let auth: ProxyAuth | null = null;
@@ -56,7 +55,7 @@ export async function buildPolicy(config: Config, authText: string | null): Prom
 /**
  * Loads `args` as `sluice` would run them: reads `--config` and `--auth-file`
  * with `readFile`, validates everything, builds the policy. Throws
- * {@linkcode ConfigError} with a one-line message.
+ * `ConfigError` with a one-line message.
  */
 export async function loadRuntime(
   args: string[],

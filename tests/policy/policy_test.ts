@@ -187,7 +187,9 @@ Deno.test("gate: --deny-private refuses every non-public address, named in the m
       403,
       "private-address",
       new RegExp(
-        `resolves to ${addr.replaceAll(".", "\\.")}, ${an} ${kind} address, refused by --deny-private`,
+        `resolves to ${
+          addr.replaceAll(".", "\\.")
+        }, ${an} ${kind} address, refused by --deny-private`,
       ),
     );
   }
