@@ -124,6 +124,7 @@ export class Policy {
 
   /** The refusal (403 client-denied) for a client at `ip`, or `null` to serve it. */
   admitClient(ip: string): ProxyError | null {
+    if (this.#clients.size === 0) return null; // the common case costs nothing per accept
     const d = this.#clients.check(ip);
     if (d.allowed) return null;
     const shown = displayIp(ip);
@@ -170,6 +171,7 @@ export class Policy {
 
   /** The destination rules' verdict on `host:port` before DNS: throws 403 host-denied. */
   checkTarget(host: string, port: number): void {
+    if (this.#hosts.size === 0) return;
     const d = this.#hosts.check(host, port);
     if (d !== "needs-address" && !d.allowed) throw this.#hostDenied(host, port, d.rule);
   }
