@@ -8,7 +8,6 @@
  */
 
 import { ByteBuffer, CLIENT_BUFFER_SIZE, DEFAULT_BUFFER_SIZE } from "./buffer.ts";
-import type { Config } from "./config.ts";
 import { AuthRequiredError, ProxyError } from "./errors.ts";
 import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
 import { ChunkedDecoder } from "./http1/chunked.ts";
@@ -32,50 +31,14 @@ import { fill, relayChunked, relayLength, relayResponseBody, send, tunnel } from
 import { CONNECT_ESTABLISHED, errorResponse } from "./responses.ts";
 import { State } from "./state.ts";
 import { ConnectionTimer } from "./connection_timer.ts";
-import type { Timers } from "./timers.ts";
-import { dial } from "./upstream/dial.ts";
-import type { Pooled, UpstreamPool } from "./upstream/pool.ts";
-import type { AddressGate, Policy } from "./policy/policy.ts";
+import type { Pooled } from "./upstream/pool.ts";
+import type { AddressGate } from "./policy/policy.ts";
+import type { ConnectionContext } from "./connection_context.ts";
 
 const log = logger("connection");
 
-/** What a connection shares with its server. */
-export interface ConnectionContext {
-  /** The configuration in force (replaced on reload; an exchange keeps the one it began with). */
-  config: Config;
-  /** The access policy in force (replaced on reload, like `config`). */
-  policy: Policy;
-  /** Set when the server drains: finish the exchange in flight, then close. */
-  draining: boolean;
-  /**
-   * Opens an upstream connection; `signal` aborts at the connect deadline;
-   * `gate` vets each address (replaceable in tests).
-   */
-  dial(
-    target: Target,
-    signal: AbortSignal,
-    timeoutMs: number,
-    gate: AddressGate | null,
-  ): Promise<Duplex>;
-  /** The deadline walker every connection arms its one deadline with. */
-  readonly timers: Timers;
-  /** Idle upstream connections for reuse; `null` when pooling is off. */
-  readonly pool: UpstreamPool | null;
-  /** Called with each exchange record when it ends (tests, metrics). */
-  observe?: (ex: Exchange) => void;
-}
+export { type ConnectionContext, dialTarget } from "./connection_context.ts";
 
-/** The default way to reach an origin. */
-export function dialTarget(
-  target: Target,
-  signal: AbortSignal,
-  timeoutMs: number,
-  gate: AddressGate | null = null,
-): Promise<Duplex> {
-  return dial(target.host, target.port, { signal, timeoutMs, ...(gate ? { gate } : {}) });
-}
-
-/** Room before an upstream buffer's data for the rewritten response head (one write). */
 const HEAD_ROOM = 512;
 
 /** Methods a proxy may send again (RFC 9110 section 9.2.2). */
