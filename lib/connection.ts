@@ -41,6 +41,15 @@ export { type ConnectionContext, dialTarget } from "./connection_context.ts";
 
 const HEAD_ROOM = 512;
 
+/**
+ * Client buffers of finished connections that never grew, kept for the next
+ * ones: a connection per request (`Connection: close`) then allocates no
+ * buffer. Only a connection whose run() has returned gives its buffer back,
+ * so no read can still be writing into it.
+ */
+const spareClientBuffers: ByteBuffer[] = [];
+const MAX_SPARE_BUFFERS = 256;
+
 /** Methods a proxy may send again (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
@@ -84,7 +93,8 @@ export class Connection {
 
   /** Wraps an accepted socket; `peer` is the client's address for logs. */
   constructor(conn: Duplex, peer: string, ctx: ConnectionContext) {
-    this.#client = new Endpoint(conn, new ByteBuffer(CLIENT_BUFFER_SIZE), "client");
+    const buf = spareClientBuffers.pop() ?? new ByteBuffer(CLIENT_BUFFER_SIZE);
+    this.#client = new Endpoint(conn, buf, "client");
     this.#peer = peer;
     this.#ctx = ctx;
     this.#timer = new ConnectionTimer(ctx.timers, ctx.config, this.#client, () => this.#current);
@@ -125,6 +135,11 @@ export class Connection {
       this.#timer.disarm();
       this.#current = null;
       this.#client.close();
+      const buf = this.#client.buf;
+      if (buf.capacity === CLIENT_BUFFER_SIZE && spareClientBuffers.length < MAX_SPARE_BUFFERS) {
+        buf.clear();
+        spareClientBuffers.push(buf);
+      }
     }
   }
 
