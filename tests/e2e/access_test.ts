@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { lookup } from "node:dns/promises";
 import {
+  assertAccessLine,
   bytes,
   curl,
   type ProxyProcess,
@@ -18,13 +19,11 @@ import {
   rawOrigin,
   readAll,
   readHead,
-  spawnProxy,
   text,
+  withSpawnedProxy,
 } from "./harness.ts";
 
 /** Each test's proxy is killed after this, so a hung read ends (and fails) the test. */
-const WATCHDOG_MS = 30_000;
-
 /** Runs `fn` with fresh origins (`true`: on ::1), closed afterwards. */
 async function withOrigins(kinds: boolean[], fn: (os: RawOrigin[]) => Promise<void>) {
   const os = kinds.map((v6) => origin(v6));
@@ -44,21 +43,10 @@ async function withSluice(
   const where = args.some((a) => a === "--listen" || a === "--port")
     ? []
     : ["--listen", "127.0.0.1:0"];
-  let hung = false;
-  await withOrigins(origins, async (os) => {
-    const p = await spawnProxy([...where, "--connect-ports", "*", ...args]);
-    const dog = setTimeout(() => {
-      hung = true;
-      p.child.kill("SIGKILL");
-    }, WATCHDOG_MS);
-    try {
-      await fn(p, os);
-    } finally {
-      clearTimeout(dog);
-      await p.stop();
-    }
-  });
-  assert.ok(!hung, `test did not finish within ${WATCHDOG_MS} ms`);
+  await withOrigins(
+    origins,
+    (os) => withSpawnedProxy([...where, "--connect-ports", "*", ...args], (p) => fn(p, os)),
+  );
 }
 
 /** An origin that answers every connection with `200 ok` and counts them. */
@@ -129,10 +117,8 @@ function assertRefusal(r: Answer, reason: string, why: string): void {
 }
 
 /** Waits (up to 3 s) for a `sluice.access` line `REQUEST 403 ... REASON`. */
-async function assertAccessLog(p: ProxyProcess, request: string, reason: string) {
-  const re = new RegExp(`sluice\\.access \\S+ ${esc(request)} 403 .* ${reason}$`, "m");
-  for (let i = 0; i < 60 && !re.test(p.log()); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.match(p.log(), re);
+function assertAccessLog(p: ProxyProcess, request: string, reason: string): Promise<void> {
+  return assertAccessLine(p, `${esc(request)} 403 .* ${reason}`);
 }
 
 // ---- client rules ----

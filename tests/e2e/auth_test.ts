@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import {
+  assertAccessLine,
   bytes,
   curl,
   type ProxyProcess,
@@ -17,8 +18,8 @@ import {
   readHead,
   ROOT,
   SERVE_FLAGS,
-  spawnProxy,
   text,
+  withSpawnedProxy,
 } from "./harness.ts";
 
 const PASSWORD = "correct horse";
@@ -80,14 +81,11 @@ async function withAuthProxy(
   try {
     await withFile(`# proxy users\n${line}\n`, async (file) => {
       const args = ["--listen", "127.0.0.1:0", "--auth-file", file, "--connect-ports", "*"];
-      const p = await spawnProxy([...args, ...extra], [...SERVE_FLAGS, `--allow-read=${file}`]);
-      const dog = setTimeout(() => p.child.kill("SIGKILL"), WATCHDOG_MS);
-      try {
-        await fn(p, o);
-      } finally {
-        clearTimeout(dog);
-        await p.stop();
-      }
+      await withSpawnedProxy(
+        [...args, ...extra],
+        (p) => fn(p, o),
+        [...SERVE_FLAGS, `--allow-read=${file}`],
+      );
     });
   } finally {
     await o.close();
@@ -124,11 +122,7 @@ const get = (port: number, headers = "") =>
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-async function assertAccessLog(p: ProxyProcess, line: string) {
-  const re = new RegExp(`sluice\\.access \\S+ ${line}$`, "m");
-  for (let i = 0; i < 60 && !re.test(p.log()); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.match(p.log(), re);
-}
+const assertAccessLog = assertAccessLine;
 
 const REQUIRED_BODY = "407 Proxy Authentication Required: Proxy authentication required: " +
   "send Basic credentials (curl --proxy-user USER:PASSWORD, or http://USER:PASSWORD@proxy:port " +

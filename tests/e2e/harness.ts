@@ -435,3 +435,36 @@ export async function spawnProxy(
     },
   };
 }
+
+/**
+ * Runs `fn` against `spawnProxy(args, flags)`; a watchdog kills the proxy if
+ * `fn` has not finished within `watchdogMs` (the test then fails instead of
+ * hanging), and the proxy is always stopped.
+ */
+export async function withSpawnedProxy(
+  args: string[],
+  fn: (p: ProxyProcess) => Promise<void>,
+  flags: string[] = SERVE_FLAGS,
+  watchdogMs = 30_000,
+): Promise<void> {
+  const p = await spawnProxy(args, flags);
+  let hung = false;
+  const dog = setTimeout(() => {
+    hung = true;
+    p.child.kill("SIGKILL");
+  }, watchdogMs);
+  try {
+    await fn(p);
+  } finally {
+    clearTimeout(dog);
+    await p.stop();
+  }
+  if (hung) throw new Error(`test did not finish within ${watchdogMs} ms`);
+}
+
+/** Waits (up to 3 s) for a `sluice.access` line whose text after the client matches `pattern`. */
+export async function assertAccessLine(p: ProxyProcess, pattern: string): Promise<void> {
+  const re = new RegExp(`sluice\\.access \\S+ ${pattern}$`, "m");
+  for (let i = 0; i < 60 && !re.test(p.log()); i++) await delay(50);
+  if (!re.test(p.log())) throw new Error(`no access line matching ${re} in:\n${p.log()}`);
+}

@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import {
+  assertAccessLine,
   bytes,
   curl,
   type ProxyProcess,
@@ -17,11 +18,9 @@ import {
   rawOrigin,
   readAll,
   readHead,
-  spawnProxy,
   text,
+  withSpawnedProxy,
 } from "./harness.ts";
-
-const WATCHDOG_MS = 30_000;
 
 /** An origin answering `200 ok` (no Via of its own) that keeps every request head. */
 function origin() {
@@ -40,14 +39,10 @@ async function withSluice(
 ): Promise<void> {
   const o = origin();
   try {
-    const p = await spawnProxy(["--listen", "127.0.0.1:0", "--connect-ports", "*", ...args]);
-    const dog = setTimeout(() => p.child.kill("SIGKILL"), WATCHDOG_MS);
-    try {
-      await fn(p, o);
-    } finally {
-      clearTimeout(dog);
-      await p.stop();
-    }
+    await withSpawnedProxy(
+      ["--listen", "127.0.0.1:0", "--connect-ports", "*", ...args],
+      (p) => fn(p, o),
+    );
   } finally {
     await o.close();
   }
@@ -73,11 +68,7 @@ function vias(head: string): string[] {
   return head.split("\r\n").filter((l) => /^via:/i.test(l)).map((l) => l.slice(4).trim());
 }
 
-async function assertAccessLog(p: ProxyProcess, line: string) {
-  const re = new RegExp(`sluice\\.access \\S+ ${line}$`, "m");
-  for (let i = 0; i < 60 && !re.test(p.log()); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.match(p.log(), re);
-}
+const assertAccessLog = assertAccessLine;
 
 /** Checks a 508 loop-detected answer naming `name` and the client's `via`. */
 function assertLoop(r: Awaited<ReturnType<typeof ask>>, name: string, via: string): void {
