@@ -13,7 +13,8 @@ import { formatConfig } from "./lib/config_file.ts";
 import { loadRuntime } from "./lib/load.ts";
 import { logger, setupLogging } from "./lib/log.ts";
 import { hashPasswordCommand } from "./lib/policy/hash_password.ts";
-import { formatAddr, ListenError, ProxyServer } from "./lib/server.ts";
+import { formatAuthority } from "./lib/http1/target.ts";
+import { ListenError, ProxyServer } from "./lib/server.ts";
 import { WorkerGroup } from "./lib/workers.ts";
 import { dialTarget } from "./lib/connection.ts";
 
@@ -57,7 +58,7 @@ export async function main(args: string[]): Promise<number> {
     for (const a of bound) {
       log.info("sluice {version} listening on http://{addr}{loops}", {
         version: VERSION,
-        addr: formatAddr(a.hostname, a.port),
+        addr: formatAuthority(a.hostname, a.port),
         loops: reusePort ? ` (${config.workers} event loops)` : "",
       });
     }

@@ -35,7 +35,8 @@ import {
   suggest,
   VERSION,
 } from "./config_options.ts";
-import type { Config, ListenAddress } from "./config.ts";
+import type { Config } from "./config.ts";
+import { formatAuthority } from "./http1/target.ts";
 import type { RuleSpec } from "./policy/rule.ts";
 
 /** The ordered-rule keys, one per family. */
@@ -187,11 +188,6 @@ export function readError(path: string, err: unknown): ConfigFileError {
   return new ConfigFileError(`cannot read ${path}: ${why}`);
 }
 
-/** `127.0.0.1:8080`, `[::1]:8080`. */
-function formatListen(a: ListenAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
-}
-
 /** The rules of a family as file keys, keeping their order. */
 function formatRules(family: RuleFamily, rules: RuleSpec[]): [string, unknown][] {
   const runs = rules.filter((r, i) => i === 0 || rules[i - 1].action !== r.action).length;
@@ -212,7 +208,7 @@ function fileValue(spec: OptionSpec, c: Config): [string, unknown][] {
   }
   switch (spec.name) {
     case "listen":
-      return [["listen", c.listen.map(formatListen)]];
+      return [["listen", c.listen.map((a) => formatAuthority(a.hostname, a.port))]];
     case "connect-ports":
       return [["connect-ports", c.connectPorts ? [...c.connectPorts].join(",") : "*"]];
     case "allow-client":

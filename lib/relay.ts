@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DEFAULT_BUFFER_SIZE as MAX_BUFFER_SIZE } from "./buffer.ts";
+import { type ByteBuffer, DEFAULT_BUFFER_SIZE as MAX_BUFFER_SIZE } from "./buffer.ts";
 import { ProxyError } from "./errors.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
 import { type ChunkedDecoder, CRLF, LAST_CHUNK, writeChunkSize } from "./http1/chunked.ts";
@@ -22,6 +22,11 @@ function lost(ep: Endpoint, what: string, cause?: unknown): ProxyError {
     : new ProxyError(502, "upstream-closed", `Upstream connection ${what}`, { cause });
 }
 
+/** Grows a small buffer 4x, up to 64 KiB. */
+function grow(buf: ByteBuffer): void {
+  buf.ensure(Math.min(buf.capacity * 4, MAX_BUFFER_SIZE));
+}
+
 /**
  * Reads once from `ep` into its buffer's free space. Returns the bytes read,
  * 0 at end of stream. A buffer smaller than 64 KiB (a client's starts at
@@ -33,7 +38,7 @@ export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
   let free = buf.free();
   if (free.length === 0) {
     if (buf.capacity >= MAX_BUFFER_SIZE) throw new RangeError("Cannot read: buffer full");
-    buf.ensure(Math.min(buf.capacity * 4, MAX_BUFFER_SIZE));
+    grow(buf);
     free = buf.free();
   }
   let n: number | null = 0;
@@ -57,9 +62,7 @@ export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
   else ex.serverRead += n;
   // a small (client) buffer that a read filled is carrying a body or a tunnel:
   // grow it once, so bulk data moves in 64 KiB windows
-  if (n === free.length && buf.capacity < MAX_BUFFER_SIZE) {
-    buf.ensure(Math.min(buf.capacity * 4, MAX_BUFFER_SIZE));
-  }
+  if (n === free.length && buf.capacity < MAX_BUFFER_SIZE) grow(buf);
   return n;
 }
 

@@ -9,6 +9,7 @@ import type { Config, ListenAddress } from "./config.ts";
 import { Connection, type ConnectionContext, dialTarget } from "./connection.ts";
 import { ProxyError } from "./errors.ts";
 import { Exchange } from "./exchange.ts";
+import { formatAuthority } from "./http1/target.ts";
 import { logAccess, logger } from "./log.ts";
 import { classifyAddress } from "./policy/address.ts";
 import { Policy } from "./policy/policy.ts";
@@ -27,11 +28,6 @@ export class ListenError extends Error {
   }
 }
 
-/** `host:port` with IPv6 in brackets. */
-export function formatAddr(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-}
-
 /** Whether a listen hostname is loopback-only (127/8, ::1, "localhost"). */
 function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || classifyAddress(hostname) === "loopback";
@@ -47,7 +43,7 @@ function openListener(addr: ListenAddress, reusePort: boolean): Deno.TcpListener
 }
 
 function describeListenError(addr: ListenAddress, err: unknown): string {
-  const where = formatAddr(addr.hostname, addr.port);
+  const where = formatAuthority(addr.hostname, addr.port);
   if (err instanceof Deno.errors.AddrInUse) {
     return `Cannot listen on ${where}: address already in use`;
   }
@@ -148,7 +144,7 @@ export class ProxyServer {
       log.warning(
         "OPEN PROXY: listening on {addr}, which is not loopback, with no --allow-client rule: " +
           "anyone who can reach it may use it; add --allow-client CIDR for the clients meant to",
-        { addr: formatAddr(l.addr.hostname, l.addr.port) },
+        { addr: formatAuthority(l.addr.hostname, l.addr.port) },
       );
     }
   }
@@ -161,7 +157,7 @@ export class ProxyServer {
    * the old configuration) when a new one cannot open.
    */
   reload(config: Config, policy: Policy, options: { reusePort?: boolean } = {}): void {
-    const key = (a: ListenAddress) => formatAddr(a.hostname, a.port);
+    const key = (a: ListenAddress) => formatAuthority(a.hostname, a.port);
     const want = new Set(config.listen.map(key));
     const have = new Map(this.#listeners.map((l) => [key(l.addr), l]));
     const opened: Deno.TcpListener[] = [];
@@ -214,7 +210,7 @@ export class ProxyServer {
         // the client is already gone; run() will notice
       }
       const ip = conn.remoteAddr.hostname;
-      const peer = formatAddr(ip, conn.remoteAddr.port);
+      const peer = formatAuthority(ip, conn.remoteAddr.port);
       const refusal = this.#ctx.policy.admitClient(ip) ?? this.#admit(ip);
       if (refusal) {
         this.#refuse(conn, peer, refusal);

@@ -118,3 +118,18 @@ export function parseAuthorityTarget(target: string): Target {
   if (port < 0) throw bad("CONNECT needs host:port");
   return { host, port, path: "", authority: authorityOf(host, port, v6, -1) };
 }
+
+/**
+ * `host:port`, with an IPv6 literal in brackets: `example.com:80`,
+ * `[::1]:8080`. The one formatter for listen addresses, peers, log lines and
+ * messages.
+ *
+ * @example
+ * ```ts
+ * import { formatAuthority } from "./target.ts";
+ * formatAuthority("::1", 8080); // "[::1]:8080"
+ * ```
+ */
+export function formatAuthority(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

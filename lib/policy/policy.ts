@@ -12,6 +12,7 @@
 
 import { AuthRequiredError, ProxyError } from "../errors.ts";
 import type { HeaderList } from "../http1/headers.ts";
+import { formatAuthority } from "../http1/target.ts";
 import { classifyAddress } from "./address.ts";
 import type { ProxyAuth } from "./auth.ts";
 import { ClientRules } from "./client_rules.ts";
@@ -69,10 +70,6 @@ export function viaReceivedBy(value: string): string[] {
     if (name) names.push(name);
   }
   return names;
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**
@@ -177,7 +174,8 @@ export class Policy {
   }
 
   #hostDenied(host: string, port: number, rule: string, address?: string): ProxyError {
-    const where = hostPort(host, port) + (address && address !== host ? ` (${address})` : "");
+    const where = formatAuthority(host, port) +
+      (address && address !== host ? ` (${address})` : "");
     const fix = rule.startsWith("default")
       ? `add --allow-host ${host} to allow it`
       : `change the --allow-host/--deny-host rules to allow it`;
@@ -216,7 +214,7 @@ export class Policy {
       return new ProxyError(
         403,
         "private-address",
-        `${hostPort(host, port)} resolves to ${address}, ${
+        `${formatAuthority(host, port)} resolves to ${address}, ${
           article(kind)
         } ${kind} address, refused by --deny-private; allow it with --allow-host ${
           address.includes(":") ? `[${address}]` : address

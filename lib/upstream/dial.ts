@@ -9,6 +9,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { ProxyError } from "../errors.ts";
+import { formatAuthority } from "../http1/target.ts";
 
 /** Options for {@linkcode dial}. */
 export interface DialOptions {
@@ -33,7 +34,7 @@ export interface DialOptions {
 
 /** The `--allow-net` entry that would let the proxy reach `host:port`. */
 export function allowNetHint(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return formatAuthority(host, port);
 }
 
 function denied(host: string, port: number, cause: unknown): ProxyError {
