@@ -11,7 +11,7 @@
 import { ConfigError, ConfigFileError, helpText, VERSION } from "./lib/config.ts";
 import { formatConfig } from "./lib/config_file.ts";
 import { loadRuntime } from "./lib/load.ts";
-import { logger, setupLogging } from "./lib/log.ts";
+import { announce, logger, setupLogging } from "./lib/log.ts";
 import { hashPasswordCommand } from "./lib/policy/hash_password.ts";
 import { formatAuthority } from "./lib/http1/target.ts";
 import { ListenError, ProxyServer } from "./lib/server.ts";
@@ -55,12 +55,14 @@ export async function main(args: string[]): Promise<number> {
   try {
     const bound = server.listen({ reusePort });
     if (reusePort) workers = await WorkerGroup.start(config, bound, config.workers - 1, authText);
+    // printed whatever --log-level says: which port is open is never noise
     for (const a of bound) {
-      log.info("sluice {version} listening on http://{addr}{loops}", {
-        version: VERSION,
-        addr: formatAuthority(a.hostname, a.port),
-        loops: reusePort ? ` (${config.workers} event loops)` : "",
-      });
+      announce(
+        "main",
+        `sluice ${VERSION} listening on http://${formatAuthority(a.hostname, a.port)}${
+          reusePort ? ` (${config.workers} event loops)` : ""
+        }`,
+      );
     }
   } catch (err) {
     await server.drain(0);

@@ -67,6 +67,10 @@ export interface Config {
   authFile: string | null;
   /** Realm in `Proxy-Authenticate`. */
   authRealm: string;
+  /** Failed logins allowed per client address and window (then 429); 0: no limit. */
+  authMaxFailures: number;
+  /** The sliding window failed logins are counted in (ms). */
+  authFailureWindowMs: number;
   /** Log level. */
   logLevel: LogLevel;
   /** How long in-flight exchanges may finish after SIGINT/SIGTERM (ms). */

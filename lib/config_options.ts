@@ -65,7 +65,8 @@ export type SecondsKey =
   | "tunnelIdleTimeoutMs"
   | "responseTimeoutMs"
   | "stallTimeoutMs"
-  | "poolIdleTimeoutMs";
+  | "poolIdleTimeoutMs"
+  | "authFailureWindowMs";
 
 /** Config keys set from a whole number. */
 export type CountKey =
@@ -73,7 +74,8 @@ export type CountKey =
   | "maxConnectionsPerClient"
   | "poolMax"
   | "poolMaxPerOrigin"
-  | "workers";
+  | "workers"
+  | "authMaxFailures";
 
 /** One row of the option table. */
 export interface OptionSpec {
@@ -195,6 +197,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "sluice",
     help: "realm named in Proxy-Authenticate",
   },
+  count(
+    "auth-max-failures",
+    "authMaxFailures",
+    5,
+    "failed logins per client address within the failure window, then 429 (0: no limit)",
+    0,
+  ),
+  seconds(
+    "auth-failure-window",
+    "authFailureWindowMs",
+    60,
+    "the sliding window failed logins are counted in",
+  ),
   {
     name: "via-name",
     type: "string",
@@ -264,8 +279,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   count(
     "max-connections-per-client",
     "maxConnectionsPerClient",
-    256,
-    "most connections at once from one client address",
+    0,
+    "most connections at once from one client address (0: no cap)",
+    0,
   ),
   {
     name: "config",

@@ -81,6 +81,8 @@ function asProxyError(err: unknown): ProxyError {
 export class Connection {
   readonly #client: Endpoint;
   readonly #peer: string;
+  /** The client's IP address (for per-client limits); "" when unknown (tests). */
+  readonly #clientIp: string;
   readonly #ctx: ConnectionContext;
   readonly #requests = new RequestParser();
   readonly #responses = new ResponseParser();
@@ -89,15 +91,22 @@ export class Connection {
   readonly #timer: ConnectionTimer;
   #seq = 0;
   #idle = true;
+  /** When the connection last began waiting for a request with nothing buffered (timers clock). */
+  #idleSince: number;
   #current: Exchange | null = null;
 
-  /** Wraps an accepted socket; `peer` is the client's address for logs. */
-  constructor(conn: Duplex, peer: string, ctx: ConnectionContext) {
+  /**
+   * Wraps an accepted socket; `peer` is the client's address and port for
+   * logs, `clientIp` its IP address alone (per-client limits).
+   */
+  constructor(conn: Duplex, peer: string, ctx: ConnectionContext, clientIp = "") {
     const buf = spareClientBuffers.pop() ?? new ByteBuffer(CLIENT_BUFFER_SIZE);
     this.#client = new Endpoint(conn, buf, "client");
     this.#peer = peer;
+    this.#clientIp = clientIp;
     this.#ctx = ctx;
     this.#timer = new ConnectionTimer(ctx.timers, ctx.config, this.#client, () => this.#current);
+    this.#idleSince = ctx.timers.now();
   }
 
   /** Whether the connection is waiting for the first byte of a request. */
@@ -105,9 +114,33 @@ export class Connection {
     return this.#idle;
   }
 
+  /**
+   * When the connection began waiting for a request with nothing buffered
+   * (timers clock, ms), or -1 while it is busy (admission reclaims idle ones).
+   */
+  get idleSince(): number {
+    return this.#idle ? this.#idleSince : -1;
+  }
+
+  /** Whether it has finished an exchange already (a kept-alive connection). */
+  get kept(): boolean {
+    return this.#seq > 1;
+  }
+
   /** Closes the connection if it is between requests (used when draining). */
   closeIfIdle(): void {
     if (this.#idle) this.#client.close();
+  }
+
+  /** Applies a reloaded configuration to the deadline of a connection waiting for a request. */
+  reconfigure(): void {
+    // an exchange past its request head keeps the deadlines it began with
+    if (this.#current?.state === State.READ_REQUEST) this.#timer.use(this.#ctx.config);
+  }
+
+  /** Closes the connection if idle (admission making room at a cap). */
+  closeIdle(): void {
+    this.closeIfIdle();
   }
 
   /** Closes both sockets of the exchange in flight, at once. */
@@ -122,6 +155,7 @@ export class Connection {
       for (;;) {
         const ex = new Exchange(++this.#seq);
         ex.client = this.#client;
+        this.#timer.use(this.#ctx.config); // deadlines follow a reload from the next exchange on
         this.#current = ex;
         const keep = await this.#run(ex);
         if (!keep || this.#ctx.draining || this.#client.closed) break;
@@ -202,7 +236,9 @@ export class Connection {
           return parsed.head;
         }
       }
-      this.#idle = client.buf.length === 0;
+      const idle = client.buf.length === 0;
+      if (idle && !this.#idle) this.#idleSince = this.#ctx.timers.now();
+      this.#idle = idle;
       if (this.#idle && this.#ctx.draining) return null;
       // a fresh connection must start its head in time (slowloris); a kept-alive
       // one may idle longer; once a head has begun, all of it must arrive in time
@@ -238,6 +274,7 @@ export class Connection {
     }
     // the configuration and policy at the time the request came stay with it
     const cfg = this.#ctx.config;
+    this.#timer.use(cfg);
     const policy = this.#ctx.policy;
     const via = cfg.via ? cfg.viaName : "";
     ex.method = req.method;
@@ -247,7 +284,7 @@ export class Connection {
     const framing: BodyFraming = isConnect ? NO_BODY : requestFraming(req);
     const loop = policy.checkLoop(req.headers);
     if (loop) throw loop;
-    ex.user = await policy.authenticate(req.headers);
+    ex.user = await policy.authenticate(req.headers, this.#clientIp);
     if (isConnect && cfg.connectPorts !== null && !cfg.connectPorts.has(target.port)) {
       throw new ProxyError(
         403,
@@ -255,6 +292,10 @@ export class Connection {
         `CONNECT to port ${target.port} is not allowed; start sluice with --connect-ports ${target.port} (or "*") to allow it`,
       );
     }
+    // a target that is this proxy itself, in any spelling, is never dialled
+    const self = this.#ctx.self;
+    const selfLoop = self?.refusal(target.host, target.port) ?? null;
+    if (selfLoop) throw selfLoop;
     policy.checkTarget(target.host, target.port);
     const keepAlive = clientWantsKeepAlive(req) && !this.#ctx.draining;
     ex.transition("head");
@@ -262,7 +303,8 @@ export class Connection {
     // SEND_REQUEST
     const pool = isConnect ? null : this.#ctx.pool;
     const key = `${target.host}:${target.port}`;
-    const gate = policy.gate(target.host, target.port);
+    const policyGate = policy.gate(target.host, target.port);
+    const gate = self ? self.gate(target.host, target.port, policyGate) : policyGate;
     let { server, reused } = await this.#upstream(ex, target, gate, pool?.take(key) ?? null);
     if (isConnect) {
       ex.transition("tunnel");
@@ -395,6 +437,12 @@ export class Connection {
         );
       } finally {
         this.#timer.disarm();
+      }
+      // backstop: an address of this machine not known to be one (no --allow-sys)
+      const loop = this.#ctx.self?.checkConnection(conn, target.host, target.port) ?? null;
+      if (loop) {
+        conn.close();
+        throw loop;
       }
       server = new Endpoint(conn, new ByteBuffer(DEFAULT_BUFFER_SIZE, HEAD_ROOM), "upstream");
     }

@@ -1,7 +1,8 @@
 /**
  * What every connection shares with its server: the configuration and
- * access policy in force (both replaced on reload), the drain flag, how
- * origins are dialled, the deadline walker and the upstream pool.
+ * access policy in force (both replaced on reload), the proxy's own listen
+ * addresses (loop refusal), the drain flag, how origins are dialled, the
+ * deadline walker and the upstream pool.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import type { AddressGate, Policy } from "./policy/policy.ts";
 import type { Timers } from "./timers.ts";
 import { dial } from "./upstream/dial.ts";
 import type { UpstreamPool } from "./upstream/pool.ts";
+import type { SelfAddresses } from "./upstream/self_addresses.ts";
 
 /** What a connection shares with its server. */
 export interface ConnectionContext {
@@ -20,6 +22,12 @@ export interface ConnectionContext {
   config: Config;
   /** The access policy in force (replaced on reload, like `config`). */
   policy: Policy;
+  /**
+   * This proxy's own listen addresses: a request that would connect to one
+   * of them is refused (508 loop-detected). Set by the server after it
+   * binds, and on reload; absent where a context is built by hand (tests).
+   */
+  self?: SelfAddresses;
   /** Set when the server drains: finish the exchange in flight, then close. */
   draining: boolean;
   /**

@@ -33,7 +33,7 @@ export class ConnectionTimer {
   /** The error a fired deadline decided on (it wins over the socket error it causes). */
   expired: ProxyError | null = null;
   readonly #deadline: Deadline;
-  readonly #config: Config;
+  #config: Config;
   readonly #client: Endpoint;
   readonly #current: () => Exchange | null;
   /** Aborts the dial in flight when the connect deadline fires. */
@@ -58,6 +58,25 @@ export class ConnectionTimer {
   /** What is armed now, if anything. */
   get kind(): DeadlineKind | null {
     return this.#deadline.kind;
+  }
+
+  /**
+   * Takes the configuration in force for the next deadlines (called at the
+   * start of each exchange and on reload). A connection waiting between
+   * requests or for a head has its deadline moved at once: the new length
+   * counts from when the wait began, so a shortened `--idle-timeout` closes
+   * an already idle connection that has waited longer than the new value.
+   */
+  use(config: Config): void {
+    if (config === this.#config) return;
+    this.#config = config;
+    const kind = this.#deadline.kind;
+    if (kind !== "idle" && kind !== "header") return;
+    const ms = kind === "idle" ? config.idleTimeoutMs : config.headerTimeoutMs;
+    const began = this.#deadline.at - this.#deadline.ms;
+    this.#ms = ms;
+    this.#deadline.arm(kind, ms);
+    this.#deadline.at = began + ms;
   }
 
   /** Disarms the deadline. */

@@ -40,6 +40,7 @@ export type Reason =
   | "private-address"
   | "auth-required"
   | "auth-failed"
+  | "auth-rate-limited"
   | "loop-detected";
 
 /**
@@ -112,5 +113,28 @@ export class AuthRequiredError extends ProxyError {
     this.name = "AuthRequiredError";
     this.challenge = challenge;
     this.user = user;
+  }
+}
+
+/**
+ * A 429: the client has had too many failed proxy logins lately, so its
+ * credentials are not checked now. Its response carries `Retry-After` with
+ * {@linkcode RateLimitedError.retryAfter}.
+ *
+ * @example
+ * ```ts
+ * import { RateLimitedError } from "./errors.ts";
+ * throw new RateLimitedError("Too many failed proxy logins; try again in 42 s", 42);
+ * ```
+ */
+export class RateLimitedError extends ProxyError {
+  /** Seconds until the client may try again (the `Retry-After` value); at least 1. */
+  readonly retryAfter: number;
+
+  /** Creates the error. */
+  constructor(message: string, retryAfter: number) {
+    super(429, "auth-rate-limited", message);
+    this.name = "RateLimitedError";
+    this.retryAfter = Math.max(1, Math.ceil(retryAfter));
   }
 }

@@ -17,6 +17,8 @@ import {
 } from "./config.ts";
 import { readError } from "./config_file.ts";
 import { AuthFileError, ProxyAuth } from "./policy/auth.ts";
+import { BcryptWorker } from "./policy/bcrypt_worker.ts";
+import { LoginLimiter } from "./policy/login_limiter.ts";
 import { ClientRules } from "./policy/client_rules.ts";
 import { HostRules } from "./policy/host_rules.ts";
 import { Policy } from "./policy/policy.ts";
@@ -35,15 +37,46 @@ export type Loaded =
   | { kind: "serve" | "check"; config: Config; policy: Policy; authText: string | null };
 
 /**
+ * What proxy authentication keeps across reloads: the failed-login table and
+ * the password checker (a worker thread).
+ */
+export interface AuthRuntime {
+  /** The failed-login table; each policy gets a limiter over it with its own limits. */
+  limiter: LoginLimiter;
+  /** The bcrypt check. */
+  verify: (password: string, hash: string) => Promise<boolean>;
+}
+
+const verifier = new BcryptWorker();
+
+/**
+ * This event loop's {@linkcode AuthRuntime}: one bcrypt worker (started on
+ * the first check) and one failed-login table, shared by every policy built
+ * here, so a reload neither restarts the worker nor forgets who failed.
+ */
+export const SHARED_AUTH: AuthRuntime = {
+  limiter: new LoginLimiter(),
+  verify: (password, hash) => verifier.verify(password, hash),
+};
+
+/**
  * Builds the policy of `config`; `authText` is the content of its
  * `--auth-file` (null when there is none). A bad auth file is a
- * `ConfigError`.
+ * `ConfigError`. Policies built with the same `runtime` (by default
+ * {@linkcode SHARED_AUTH}) share its failed-login table and bcrypt worker.
  */
-export async function buildPolicy(config: Config, authText: string | null): Promise<Policy> {
+export async function buildPolicy(
+  config: Config,
+  authText: string | null,
+  runtime: AuthRuntime = SHARED_AUTH,
+): Promise<Policy> {
   let auth: ProxyAuth | null = null;
   if (config.authFile !== null && authText !== null) {
     try {
-      auth = await ProxyAuth.fromFileText(authText, config.authFile, config.authRealm);
+      auth = await ProxyAuth.fromFileText(authText, config.authFile, config.authRealm, {
+        verify: runtime.verify,
+        limiter: runtime.limiter.withLimits(config.authMaxFailures, config.authFailureWindowMs),
+      });
     } catch (err) {
       if (err instanceof AuthFileError) throw new ConfigFileError(err.message);
       throw err;

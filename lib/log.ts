@@ -35,6 +35,27 @@ function stderrSink(record: LogRecord): void {
 }
 
 /**
+ * Writes one line to stderr whatever the log level, formatted like the
+ * others at level NOTICE: for what an operator must always see (the
+ * addresses sluice listens on), which `--log-level warning` would hide.
+ *
+ * @example
+ * ```ts ignore
+ * announce("main", "sluice 0.1.0 listening on http://127.0.0.1:8080");
+ * ```
+ */
+export function announce(category: string, message: string): void {
+  const time = new Date().toISOString();
+  try {
+    Deno.stderr.writeSync(
+      encoder.encode(`${time} ${"NOTICE".padEnd(7)} ${tag}sluice.${category} ${message}\n`),
+    );
+  } catch {
+    // stderr closed
+  }
+}
+
+/**
  * Sets up the loggers at `level`. A `worker` tag (`w2`) is put on every line
  * of a `--workers` event loop other than the main one.
  */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AuthRequiredError, type ProxyError } from "./errors.ts";
+import { AuthRequiredError, type ProxyError, RateLimitedError } from "./errors.ts";
 import { encodeLatin1 } from "./http1/forward.ts";
 
 /** Reason phrases of the statuses the proxy answers with. */
@@ -18,6 +18,7 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   407: "Proxy Authentication Required",
   408: "Request Timeout",
   414: "URI Too Long",
+  429: "Too Many Requests",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   501: "Not Implemented",
@@ -49,6 +50,7 @@ const PROXY_STATUS_ERROR: Readonly<Record<string, string>> = {
   "private-address": "destination_ip_prohibited",
   "auth-required": "http_request_denied",
   "auth-failed": "http_request_denied",
+  "auth-rate-limited": "http_request_denied",
   "loop-detected": "proxy_loop_detected",
 };
 
@@ -77,6 +79,7 @@ export function errorResponse(err: ProxyError, name = "sluice"): Uint8Array {
     `X-Sluice-Reason: ${err.reason}\r\n` +
     `Proxy-Status: ${name}; error=${type}\r\n` +
     (err instanceof AuthRequiredError ? `Proxy-Authenticate: ${err.challenge}\r\n` : "") +
+    (err instanceof RateLimitedError ? `Retry-After: ${err.retryAfter}\r\n` : "") +
     "Connection: close\r\n\r\n";
   const headBytes = encodeLatin1(head);
   const out = new Uint8Array(headBytes.length + bodyBytes.length);

@@ -6,16 +6,18 @@
  */
 
 import type { Config, ListenAddress } from "./config.ts";
+import { Admission, Slot } from "./admission.ts";
 import { Connection, type ConnectionContext, dialTarget } from "./connection.ts";
 import { ProxyError } from "./errors.ts";
 import { Exchange } from "./exchange.ts";
 import { formatAuthority } from "./http1/target.ts";
-import { logAccess, logger } from "./log.ts";
+import { announce, logAccess, logger } from "./log.ts";
 import { classifyAddress } from "./policy/address.ts";
 import { Policy } from "./policy/policy.ts";
 import { errorResponse } from "./responses.ts";
 import { Timers } from "./timers.ts";
 import { UpstreamPool } from "./upstream/pool.ts";
+import { SelfAddresses } from "./upstream/self_addresses.ts";
 
 const log = logger("server");
 
@@ -31,6 +33,15 @@ export class ListenError extends Error {
 /** Whether a listen hostname is loopback-only (127/8, ::1, "localhost"). */
 function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || classifyAddress(hostname) === "loopback";
+}
+
+/** Closes a socket, ignoring a runtime that closed it already. */
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // closed
+  }
 }
 
 function openListener(addr: ListenAddress, reusePort: boolean): Deno.TcpListener {
@@ -68,9 +79,9 @@ export class ProxyServer {
   readonly #ctx: ConnectionContext;
   readonly #listeners: Deno.TcpListener[] = [];
   readonly #connections = new Set<Connection>();
-  /** Live connections per client address (for the per-client cap). */
-  readonly #perClient = new Map<string, number>();
-  /** Refusals (503) still being written. */
+  /** The counts against the connection caps, and what to do at one. */
+  readonly #admission: Admission;
+  /** Refusals still being written, and newcomers waiting for a slot. */
   readonly #refusals = new Set<Promise<void>>();
   readonly #loops: Promise<void>[] = [];
   #closed = false;
@@ -96,6 +107,12 @@ export class ProxyServer {
       )
       : null;
     this.#ctx = { config, policy, draining: false, dial, timers, pool };
+    this.#admission = new Admission(() => this.#ctx.config, timers.now, {
+      onReclaim: (slot) =>
+        log.debug("Closed an idle connection from {ip} to make room for a new one", {
+          ip: slot.ip,
+        }),
+    });
   }
 
   /** Addresses actually bound (ports resolved when 0 was asked). */
@@ -130,6 +147,7 @@ export class ProxyServer {
         throw new ListenError(describeListenError(addr, err), { cause: err });
       }
     }
+    this.#ctx.self = SelfAddresses.ofListeners(this.addresses); // requests to these are loops
     this.#ctx.timers.start();
     for (const l of this.#listeners) this.#loops.push(this.#acceptLoop(l));
     this.#warnIfOpen();
@@ -174,16 +192,18 @@ export class ProxyServer {
       if (want.has(k)) continue;
       l.close(); // its accept loop ends
       this.#listeners.splice(this.#listeners.indexOf(l), 1);
-      log.info("no longer listening on http://{addr}", { addr: k });
+      announce("server", `no longer listening on http://${k}`);
     }
     for (const l of opened) {
       this.#listeners.push(l);
       this.#loops.push(this.#acceptLoop(l));
-      log.info("now listening on http://{addr}", { addr: key(l.addr) });
+      announce("server", `now listening on http://${key(l.addr)}`);
     }
     this.#ctx.config = config;
     this.#ctx.policy = policy;
+    this.#ctx.self = SelfAddresses.ofListeners(this.addresses);
     this.#ctx.pool?.flush();
+    for (const c of this.#connections) c.reconfigure();
     this.#warnIfOpen();
   }
 
@@ -211,41 +231,46 @@ export class ProxyServer {
       }
       const ip = conn.remoteAddr.hostname;
       const peer = formatAuthority(ip, conn.remoteAddr.port);
-      const refusal = this.#ctx.policy.admitClient(ip) ?? this.#admit(ip);
-      if (refusal) {
-        this.#refuse(conn, peer, refusal);
+      const denied = this.#ctx.policy.admitClient(ip);
+      if (denied) {
+        this.#refuse(conn, peer, denied);
         continue;
       }
-      this.#perClient.set(ip, (this.#perClient.get(ip) ?? 0) + 1);
-      const c = new Connection(conn, peer, this.#ctx);
-      this.#connections.add(c);
-      c.run().finally(() => {
-        this.#connections.delete(c);
-        const n = (this.#perClient.get(ip) ?? 1) - 1;
-        if (n === 0) this.#perClient.delete(ip);
-        else this.#perClient.set(ip, n);
-      });
+      const slot = this.#admission.tryReserve(ip);
+      if (slot) this.#start(conn, peer, slot);
+      else this.#admitLater(conn, peer, ip);
     }
   }
 
-  /** Why a new client from `ip` cannot be served now, or `null`. */
-  #admit(ip: string): ProxyError | null {
-    const { maxConnections, maxConnectionsPerClient } = this.#ctx.config;
-    if (this.#connections.size >= maxConnections) {
-      return new ProxyError(
-        503,
-        "too-many-connections",
-        `sluice is at its limit of ${maxConnections} connections (--max-connections); try again later`,
-      );
-    }
-    if ((this.#perClient.get(ip) ?? 0) >= maxConnectionsPerClient) {
-      return new ProxyError(
-        503,
-        "too-many-connections",
-        `${ip} already has ${maxConnectionsPerClient} connections open (--max-connections-per-client)`,
-      );
-    }
-    return null;
+  /** Serves an admitted connection; its slot is given back when it ends. */
+  #start(conn: Deno.TcpConn, peer: string, slot: Slot): void {
+    const c = new Connection(conn, peer, this.#ctx, slot.ip);
+    slot.conn = c;
+    this.#connections.add(c);
+    c.run().finally(() => {
+      this.#connections.delete(c);
+      this.#admission.release(slot);
+    });
+  }
+
+  /**
+   * At a cap with every counted connection busy: waits the grace period for a
+   * slot (connections whose client has left end meanwhile), else answers 503.
+   */
+  #admitLater(conn: Deno.TcpConn, peer: string, ip: string): void {
+    const done = this.#admission.reserve(ip).then((r) => {
+      if (r instanceof Slot) {
+        if (!this.#closed) return this.#start(conn, peer, r);
+        this.#admission.release(r);
+        return closeQuietly(conn);
+      }
+      const where = r.cap === "total"
+        ? `sluice is at its limit of ${r.limit} connections (--max-connections), all busy; try again later`
+        : `${ip} already has ${r.limit} connections open, all busy (--max-connections-per-client)`;
+      this.#refuse(conn, peer, new ProxyError(503, "too-many-connections", where));
+    });
+    this.#refusals.add(done);
+    done.finally(() => this.#refusals.delete(done));
   }
 
   /**
@@ -266,11 +291,7 @@ export class ProxyServer {
       } catch {
         // the client left already
       } finally {
-        try {
-          conn.close();
-        } catch {
-          // closed
-        }
+        closeQuietly(conn);
       }
     })();
     this.#refusals.add(done);
@@ -284,6 +305,7 @@ export class ProxyServer {
   async drain(timeoutMs: number): Promise<void> {
     this.#closed = true;
     this.#ctx.draining = true;
+    this.#admission.close();
     for (const l of this.#listeners) {
       try {
         l.close();

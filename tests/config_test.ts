@@ -49,7 +49,7 @@ Deno.test("parseCommandLine: defaults", () => {
     responseTimeoutMs: 60000,
     stallTimeoutMs: 60000,
     maxConnections: 4096,
-    maxConnectionsPerClient: 256,
+    maxConnectionsPerClient: 0,
     poolMax: 256,
     poolMaxPerOrigin: 64,
     poolIdleTimeoutMs: 30000,
@@ -60,6 +60,8 @@ Deno.test("parseCommandLine: defaults", () => {
     denyPrivate: false,
     authFile: null,
     authRealm: "sluice",
+    authMaxFailures: 5,
+    authFailureWindowMs: 60000,
     via: true,
     configFile: null,
   });
@@ -355,6 +357,22 @@ Deno.test("--auth-file and --auth-realm", () => {
   configError(["--auth-realm", ""], /^Invalid --auth-realm "": expected 1 to 128/);
   configError(["--auth-realm", "x".repeat(129)], /expected 1 to 128/);
   configError(["--auth-realm", "tab\there"], /expected 1 to 128/);
+});
+
+Deno.test("--auth-max-failures (0 turns the limit off) and --auth-failure-window", () => {
+  assert.deepEqual([serve([]).authMaxFailures, serve([]).authFailureWindowMs], [5, 60000]);
+  const c = serve(["--auth-max-failures", "0", "--auth-failure-window", "300"]);
+  assert.deepEqual([c.authMaxFailures, c.authFailureWindowMs], [0, 300000]);
+  assert.equal(serve(["--auth-failure-window=2.5"]).authFailureWindowMs, 2500);
+  configError(
+    ["--auth-max-failures=-1"],
+    /^Invalid --auth-max-failures "-1": expected a whole number >= 0$/,
+  );
+  configError(["--auth-max-failures", "many"], /expected a whole number >= 0/);
+  configError(
+    ["--auth-failure-window", "soon"],
+    /^Invalid --auth-failure-window "soon": expected seconds \(a number >= 0\)$/,
+  );
 });
 
 Deno.test("--via-name must be a token of 1 to 64 characters; --no-via", () => {

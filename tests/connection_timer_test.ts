@@ -30,7 +30,8 @@ function setup(dial: ConnectionContext["dial"]) {
     dial,
     observe: (ex) => exchanges.push(ex),
   };
-  const run = new Connection(client, "test", ctx).run();
+  const conn = new Connection(client, "test", ctx);
+  const run = conn.run();
   /** Moves the clock by `ms` in steps of one second, ticking the walker at each. */
   const advance = async (ms: number) => {
     for (let left = ms; left > 0; left -= 1000) {
@@ -40,7 +41,7 @@ function setup(dial: ConnectionContext["dial"]) {
     }
     await settle();
   };
-  return { client, exchanges, run, advance, timers };
+  return { client, exchanges, run, advance, timers, ctx, conn };
 }
 
 Deno.test("deadline: a head still arriving after 15 s gets 408 and a close", async () => {
@@ -85,6 +86,60 @@ Deno.test("deadline: an idle keep-alive connection closes quietly after 60 s", a
   assert.equal(p.client.output, before, "nothing is sent to an idle connection");
   assert.deepEqual(p.exchanges[1].path, [READ_REQUEST, CLOSED]);
   assert.equal(p.exchanges[1].status, 0);
+});
+
+Deno.test("deadline: a reload that shortens --idle-timeout closes an already idle connection by the new value", async () => {
+  const p = setup(() =>
+    Promise.resolve(answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+  );
+  p.client.send("GET http://o.test/ HTTP/1.1\r\n\r\n");
+  while (!p.client.output.endsWith("ok")) await settle();
+  await p.advance(3_000); // idle for 3 s under the 60 s timeout
+  assert.ok(!p.client.closed);
+  p.ctx.config = { ...p.ctx.config, idleTimeoutMs: 5_000 }; // SIGHUP
+  p.conn.reconfigure();
+  await p.advance(1_000);
+  assert.ok(!p.client.closed, "4 s idle: within the new 5 s");
+  await p.advance(1_000);
+  await p.run;
+  assert.ok(p.client.closed, "5 s idle: closed by the new value, not at 60 s");
+  assert.equal(p.exchanges[1].status, 0);
+});
+
+Deno.test("deadline: a reload that shortens it below the time already idle closes at the next tick", async () => {
+  const p = setup(() =>
+    Promise.resolve(answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+  );
+  p.client.send("GET http://o.test/ HTTP/1.1\r\n\r\n");
+  while (!p.client.output.endsWith("ok")) await settle();
+  await p.advance(10_000);
+  p.ctx.config = { ...p.ctx.config, idleTimeoutMs: 2_000 };
+  p.conn.reconfigure();
+  await p.advance(250);
+  await p.run;
+  assert.ok(p.client.closed);
+});
+
+Deno.test("deadline: the next exchange on a kept-alive connection runs under the reloaded timeouts", async () => {
+  let dials = 0;
+  const p = setup(() => {
+    dials++;
+    // the first origin answers; the second never does
+    return Promise.resolve(
+      dials === 1 ? answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") : new Peer(),
+    );
+  });
+  p.client.send("GET http://o.test/ HTTP/1.1\r\n\r\n");
+  while (!p.client.output.endsWith("ok")) await settle();
+  // reloaded while the connection is busy between exchanges: not pushed into it,
+  // taken by the next exchange
+  p.ctx.config = { ...p.ctx.config, responseTimeoutMs: 3_000 };
+  p.client.send("GET http://o.test/two HTTP/1.1\r\n\r\n");
+  await settle();
+  await p.advance(3_000);
+  await p.run;
+  assert.match(p.client.output, /HTTP\/1\.1 504 Gateway Timeout\r\n/);
+  assert.match(p.client.output, /X-Sluice-Reason: upstream-timeout/);
 });
 
 Deno.test("deadline: connect -> the dial is aborted and the client gets 504", async () => {

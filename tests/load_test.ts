@@ -8,9 +8,12 @@
  */
 
 import assert from "node:assert/strict";
-import { ConfigError } from "../lib/config.ts";
-import { loadRuntime } from "../lib/load.ts";
+import { ConfigError, DEFAULT_CONFIG } from "../lib/config.ts";
+import { RateLimitedError } from "../lib/errors.ts";
+import { HeaderList } from "../lib/http1/headers.ts";
+import { type AuthRuntime, buildPolicy, loadRuntime } from "../lib/load.ts";
 import { hashPassword } from "../lib/policy/auth.ts";
+import { LoginLimiter } from "../lib/policy/login_limiter.ts";
 
 function files(map: Record<string, string>): (path: string) => Promise<string> {
   return (path) => {
@@ -79,4 +82,30 @@ Deno.test("loadRuntime: an unreadable auth file names the file and the --allow-r
     loadRuntime(["--auth-file", "missing.txt"], files({})),
     /cannot read missing\.txt: no such file/,
   );
+});
+
+Deno.test("buildPolicy: a rebuilt policy (a reload) keeps the failed-login table, with its new limits", async () => {
+  const line = `alice:${await hashPassword("pw", 4)}\n`;
+  let verified = 0;
+  const runtime: AuthRuntime = {
+    limiter: new LoginLimiter({ warn: () => {} }),
+    verify: () => (verified++, Promise.resolve(false)),
+  };
+  const config = { ...DEFAULT_CONFIG, authFile: "users.txt", authMaxFailures: 3 };
+  const wrong = new HeaderList();
+  wrong.append("Proxy-Authorization", `Basic ${btoa("alice:guess")}`);
+  const attempt = (p: Awaited<ReturnType<typeof buildPolicy>>) =>
+    p.authenticate(wrong, "10.1.2.3").catch((e: Error) => e);
+  const first = await buildPolicy(config, line, runtime);
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await attempt(first) as Error).name, "AuthRequiredError");
+  }
+  assert.equal(verified, 3);
+  const reloaded = await buildPolicy(config, line, runtime);
+  assert.ok(await attempt(reloaded) instanceof RateLimitedError, "the reload forgot nothing");
+  const higher = await buildPolicy({ ...config, authMaxFailures: 4 }, line, runtime);
+  assert.equal((await attempt(higher) as Error).name, "AuthRequiredError", "the new limit applies");
+  const off = await buildPolicy({ ...config, authMaxFailures: 0 }, line, runtime);
+  assert.equal((await attempt(off) as Error).name, "AuthRequiredError");
+  assert.equal(verified, 5);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AuthRequiredError, ProxyError } from "../lib/errors.ts";
+import { AuthRequiredError, ProxyError, RateLimitedError } from "../lib/errors.ts";
 import { ResponseParser } from "../lib/http1/parse.ts";
 import { CONNECT_ESTABLISHED, errorResponse, STATUS_TEXT } from "../lib/responses.ts";
 
@@ -139,4 +139,26 @@ Deno.test("errorResponse: a 407 carries Proxy-Authenticate with the challenge", 
   // other errors have no challenge
   const plain = new TextDecoder().decode(errorResponse(new ProxyError(403, "host-denied", "no")));
   assert.doesNotMatch(plain, /Proxy-Authenticate/);
+});
+
+Deno.test("errorResponse: a 429 auth-rate-limited carries Retry-After and no challenge", () => {
+  const { head, text } = parse(
+    errorResponse(new RateLimitedError("Too many failed proxy logins from 10.1.2.3", 42)),
+  );
+  assert.equal(head.status, 429);
+  assert.equal(head.reason, "Too Many Requests");
+  assert.equal(head.headers.get("retry-after"), "42");
+  assert.equal(head.headers.get("x-sluice-reason"), "auth-rate-limited");
+  assert.equal(head.headers.get("proxy-status"), "sluice; error=http_request_denied");
+  assert.equal(head.headers.has("proxy-authenticate"), false);
+  assert.equal(head.headers.get("connection"), "close");
+  assert.equal(
+    text,
+    "429 Too Many Requests: Too many failed proxy logins from 10.1.2.3\nreason: auth-rate-limited\n",
+  );
+  // whole seconds, at least 1
+  assert.equal(new RateLimitedError("m", 0.2).retryAfter, 1);
+  assert.equal(new RateLimitedError("m", 7.1).retryAfter, 8);
+  const plain = new TextDecoder().decode(errorResponse(new ProxyError(403, "host-denied", "no")));
+  assert.doesNotMatch(plain, /Retry-After/);
 });

@@ -9,13 +9,21 @@ import { ParseError } from "../errors.ts";
 
 /** Where a request goes. */
 export interface Target {
-  /** Host name or IP literal, lower-case, IPv6 without brackets. */
+  /**
+   * Host name or IP literal, lower-case, IPv6 without brackets, without a
+   * trailing dot (`localhost.` is `localhost`, `127.0.0.1.` the IP literal):
+   * what is resolved and what the access rules see.
+   */
   host: string;
   /** Port number. */
   port: number;
   /** Origin-form to send upstream (`/path?query`); `""` for CONNECT. */
   path: string;
-  /** Value for the `Host` header: host (IPv6 bracketed) and port when not the default. */
+  /**
+   * Value for the `Host` header: the host as the client wrote it (lower-case,
+   * IPv6 bracketed, a trailing dot kept, as a browser going direct sends it)
+   * and the port when not the default.
+   */
   authority: string;
 }
 
@@ -26,8 +34,20 @@ function bad(what: string): ParseError {
   return new ParseError(400, "bad-target", `Cannot parse request target: ${what}`);
 }
 
+/** What {@linkcode splitAuthority} found. */
+interface Authority {
+  /** The host without one trailing dot. */
+  host: string;
+  /** The host as written (for `Host`). */
+  written: string;
+  /** The port, -1 when absent. */
+  port: number;
+  /** Whether the host is a bracketed IPv6 literal. */
+  v6: boolean;
+}
+
 /** Splits `host[:port]` (with `[v6]` literals); port -1 when absent. */
-function splitAuthority(auth: string): { host: string; port: number; v6: boolean } {
+function splitAuthority(auth: string): Authority {
   let host: string;
   let rest: string;
   let v6 = false;
@@ -45,12 +65,16 @@ function splitAuthority(auth: string): { host: string; port: number; v6: boolean
     if (host.length === 0) throw bad("missing host");
     if (!REG_NAME.test(host)) throw bad("invalid host");
   }
-  if (host.length > 253 + (v6 ? 0 : 1)) throw bad("host name too long");
-  if (rest === "") return { host, port: -1, v6 };
+  const written = host;
+  // a fully qualified name (`localhost.`) is the same host as without the dot
+  if (!v6 && host.endsWith(".")) host = host.slice(0, -1);
+  if (host.length === 0 || host.endsWith(".")) throw bad("invalid host");
+  if (host.length > 253) throw bad("host name too long");
+  if (rest === "") return { host, written, port: -1, v6 };
   if (!/^:[0-9]{1,5}$/.test(rest)) throw bad("invalid port");
   const port = Number(rest.slice(1));
   if (port < 1 || port > 65535) throw bad("port out of range");
-  return { host, port, v6 };
+  return { host, written, port, v6 };
 }
 
 function authorityOf(host: string, port: number, v6: boolean, defaultPort: number): string {
@@ -98,9 +122,9 @@ export function parseAbsoluteTarget(target: string): Target {
   let path = rest.slice(end);
   if (path === "") path = "/";
   else if (path[0] === "?") path = "/" + path;
-  const { host, port, v6 } = splitAuthority(auth);
+  const { host, written, port, v6 } = splitAuthority(auth);
   const p = port < 0 ? 80 : port;
-  return { host, port: p, path, authority: authorityOf(host, p, v6, 80) };
+  return { host, port: p, path, authority: authorityOf(written, p, v6, 80) };
 }
 
 /**
@@ -114,9 +138,9 @@ export function parseAbsoluteTarget(target: string): Target {
  * ```
  */
 export function parseAuthorityTarget(target: string): Target {
-  const { host, port, v6 } = splitAuthority(target);
+  const { host, written, port, v6 } = splitAuthority(target);
   if (port < 0) throw bad("CONNECT needs host:port");
-  return { host, port, path: "", authority: authorityOf(host, port, v6, -1) };
+  return { host, port, path: "", authority: authorityOf(written, port, v6, -1) };
 }
 
 /**

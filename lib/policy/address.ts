@@ -306,6 +306,31 @@ export function classifyAddress(ip: Uint8Array | string): AddressClass {
   return (b[0] & 0xe0) === 0x20 ? "public" : "reserved";
 }
 
+const LOOPBACK_V4 = parseIp("127.0.0.1")!;
+const LOOPBACK_V6 = parseIp("::1")!;
+
+/**
+ * The loopback address a connection to an unspecified address reaches:
+ * Linux (and most systems) deliver a connect to `0.0.0.0` (also written
+ * `::ffff:0.0.0.0`) to `127.0.0.1`, and one to `::` to `::1`. Null for every
+ * other address, including the rest of `0.0.0.0/8` (no route there). Access
+ * rules match such an address as both itself and this alias.
+ *
+ * @example
+ * ```ts
+ * import { formatIp, loopbackAlias } from "./address.ts";
+ * console.log(formatIp(loopbackAlias("0.0.0.0")!)); // "127.0.0.1"
+ * console.log(formatIp(loopbackAlias("::")!)); // "::1"
+ * console.log(loopbackAlias("0.1.2.3")); // null
+ * ```
+ */
+export function loopbackAlias(ip: Uint8Array | string): Uint8Array | null {
+  const b = toBytes(ip);
+  if (b === null || b.subarray(12).some((x) => x !== 0)) return null;
+  if (isMapped(b)) return LOOPBACK_V4.slice();
+  return b.every((x) => x === 0) ? LOOPBACK_V6.slice() : null;
+}
+
 /**
  * Whether an address is public (routable on the internet): what
  * `--deny-private` lets through.

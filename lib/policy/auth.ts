@@ -6,7 +6,9 @@
  * credentials and bcrypt calls (credentials.ts) are re-exported here.
  *
  * Sans-io: no sockets, no file reads. The only outside call is the bcrypt
- * library (`bcryptjs`, pure JavaScript).
+ * check, injected (`buildPolicy` passes the worker of bcrypt_worker.ts; the
+ * default, `verifyPassword`, runs `bcryptjs` in the event loop). The limit on
+ * failed logins per client is login_limiter.ts.
  *
  * @module
  */
@@ -14,6 +16,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isBcryptHash, parseAuthFile } from "./auth_file.ts";
 import { type BasicCredentials, basicToken, decodeBasic, verifyPassword } from "./credentials.ts";
+import type { LoginLimiter } from "./login_limiter.ts";
 
 export * from "./auth_file.ts";
 export * from "./credentials.ts";
@@ -32,6 +35,18 @@ export type AuthResult =
     reason: "auth-required" | "auth-failed";
     /** The user the client named, when its credentials could be decoded (for the log). */
     user?: string;
+  }
+  | {
+    ok: false;
+    /**
+     * The client has used up its failed logins ({@linkcode ProxyAuthOptions.limiter}):
+     * its credentials were not checked.
+     */
+    reason: "auth-rate-limited";
+    /** Seconds until it may try again (`Retry-After`). */
+    retryAfter: number;
+    /** The user the client named. */
+    user: string;
   };
 
 /** Tuning for {@linkcode ProxyAuth}. */
@@ -51,6 +66,12 @@ export interface ProxyAuthOptions {
   now?: () => number;
   /** The password check. Default {@linkcode verifyPassword}; tests wrap it to count calls. */
   verify?: (password: string, hash: string) => Promise<boolean>;
+  /**
+   * The limit on failed verifications per client address. Default none. A
+   * limited client's credentials are not verified (`auth-rate-limited`), but
+   * a remembered successful login still lets it in: that costs no bcrypt.
+   */
+  limiter?: LoginLimiter | null;
 }
 
 interface CacheEntry {
@@ -91,6 +112,8 @@ const DUMMY_TAIL = "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
  * which users exist. Identical credentials arriving while they are being
  * verified share one verification, and at most
  * {@linkcode ProxyAuthOptions.maxPending} distinct verifications run at once.
+ * With a {@linkcode ProxyAuthOptions.limiter}, a client address with too many
+ * failures lately gets no new verification until its window lets one through.
  *
  * @example
  * ```ts
@@ -113,6 +136,7 @@ export class ProxyAuth {
   readonly #maxPending: number;
   readonly #now: () => number;
   readonly #verify: (password: string, hash: string) => Promise<boolean>;
+  readonly #limiter: LoginLimiter | null;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #pending = new Map<string, Promise<AuthResult>>();
 
@@ -141,6 +165,7 @@ export class ProxyAuth {
     this.#maxPending = options.maxPending ?? 32;
     this.#now = options.now ?? Date.now;
     this.#verify = options.verify ?? verifyPassword;
+    this.#limiter = options.limiter ?? null;
   }
 
   /**
@@ -170,9 +195,10 @@ export class ProxyAuth {
 
   /**
    * Decides whether a request with this `Proxy-Authorization` value (or none)
-   * may go on. Never throws for anything a client sends.
+   * from the client at `clientIp` may go on. Never throws for anything a
+   * client sends.
    */
-  check(headerValue: string | undefined): Promise<AuthResult> {
+  check(headerValue: string | undefined, clientIp = ""): Promise<AuthResult> {
     if (headerValue === undefined) return Promise.resolve(REQUIRED);
     const token = basicToken(headerValue);
     if (token === null) return Promise.resolve(REQUIRED);
@@ -180,15 +206,45 @@ export class ProxyAuth {
     if (creds === null) return Promise.resolve({ ok: false, reason: "auth-failed" });
     const digest = createHash("sha256").update(token).digest();
     if (this.#cacheHit(creds.user, digest)) return Promise.resolve({ ok: true, user: creds.user });
+    const retryAfter = this.#limiter?.refusal(clientIp) ?? 0;
+    if (retryAfter > 0) {
+      return Promise.resolve({
+        ok: false,
+        reason: "auth-rate-limited",
+        retryAfter,
+        user: creds.user,
+      });
+    }
     const key = digest.toString("hex");
     const running = this.#pending.get(key);
     if (running) return running;
     if (this.#pending.size >= this.#maxPending) {
       return Promise.resolve({ ok: false, reason: "auth-failed", user: creds.user });
     }
-    const work = this.#run(creds, digest).finally(() => this.#pending.delete(key));
+    const work = this.#limited(clientIp, () => this.#run(creds, digest))
+      .finally(() => this.#pending.delete(key));
     this.#pending.set(key, work);
     return work;
+  }
+
+  /**
+   * Runs a verification framed for the limiter: it counts while it runs, then
+   * by its outcome (a verifier error is no outcome of the client's).
+   */
+  #limited(clientIp: string, run: () => Promise<AuthResult>): Promise<AuthResult> {
+    const limiter = this.#limiter;
+    if (limiter === null) return run();
+    limiter.begin(clientIp);
+    return run().then(
+      (result) => {
+        limiter.settle(clientIp, result.ok);
+        return result;
+      },
+      (err) => {
+        limiter.settle(clientIp, null);
+        throw err;
+      },
+    );
   }
 
   async #run(creds: BasicCredentials, digest: Buffer): Promise<AuthResult> {

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { Cidr, parseIp } from "./address.ts";
+import { Cidr, loopbackAlias, parseIp } from "./address.ts";
 import { type Decision, RuleError, type RuleSpec } from "./rule.ts";
 
 interface HostRule {
@@ -97,8 +97,11 @@ function parseRule(spec: RuleSpec): HostRule {
  *
  * A name or wildcard rule matches a request whose target host is a name;
  * an IP/CIDR rule matches a target host that is an IP literal in its range,
- * or, for a named host, the address actually dialled after DNS. When no
- * rule matches, the request is denied if any allow rule exists, else allowed.
+ * or, for a named host, the address actually dialled after DNS. An
+ * unspecified address (`0.0.0.0`, `::`) is matched as itself and as the
+ * loopback address a connection to it reaches (`127.0.0.1`, `::1`), so
+ * `--deny-host 127.0.0.1` refuses `0.0.0.0` too. When no rule matches, the
+ * request is denied if any allow rule exists, else allowed.
  *
  * @example
  * ```ts
@@ -154,20 +157,21 @@ export class HostRules {
    */
   check(host: string, port: number, address?: string): Decision | "needs-address" {
     const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-    const hostIp = parseIp(bare);
+    const hostIp = parseIp(bare.endsWith(".") ? bare.slice(0, -1) : bare); // 127.0.0.1. too
     const name = hostIp === null ? normalizeName(host) : ""; // "" matches no name rule
     let addr: Uint8Array | null = null;
     if (address !== undefined && hostIp === null) {
       addr = parseIp(address);
       if (addr === null) return { allowed: false, rule: "unknown destination address" };
     }
+    const ip = hostIp ?? addr;
+    const alias = ip === null ? null : loopbackAlias(ip);
     for (const r of this.#rules) {
       if (r.port !== 0 && r.port !== port) continue;
       let hit: boolean;
       if (r.range !== null) {
-        const ip = hostIp ?? addr;
         if (ip === null) return "needs-address";
-        hit = r.range.contains(ip);
+        hit = r.range.contains(ip) || (alias !== null && r.range.contains(alias));
       } else {
         hit = r.wildcard ? name.endsWith("." + r.name) : name === r.name;
       }

@@ -10,10 +10,10 @@
  * @module
  */
 
-import { AuthRequiredError, ProxyError } from "../errors.ts";
+import { AuthRequiredError, ProxyError, RateLimitedError } from "../errors.ts";
 import type { HeaderList } from "../http1/headers.ts";
 import { formatAuthority } from "../http1/target.ts";
-import { classifyAddress } from "./address.ts";
+import { classifyAddress, formatIp, loopbackAlias } from "./address.ts";
 import type { ProxyAuth } from "./auth.ts";
 import { ClientRules } from "./client_rules.ts";
 import { HostRules } from "./host_rules.ts";
@@ -148,14 +148,27 @@ export class Policy {
     return null;
   }
 
-  /** Resolves when the request's proxy credentials are good (or auth is off); else throws 407. */
-  async authenticate(headers: HeaderList): Promise<string | null> {
+  /**
+   * Resolves to the user when the request's proxy credentials are good (null
+   * when auth is off); else throws 407 ({@linkcode AuthRequiredError}), or 429
+   * ({@linkcode RateLimitedError}) when the client at `clientIp` has had too
+   * many failed logins lately.
+   */
+  async authenticate(headers: HeaderList, clientIp = ""): Promise<string | null> {
     if (this.#auth === null) return null;
     const values = headers.getAll("proxy-authorization");
     const result = values.length > 1
       ? { ok: false as const, reason: "auth-failed" as const, user: undefined }
-      : await this.#auth.check(values[0]);
+      : await this.#auth.check(values[0], clientIp);
     if (result.ok) return result.user;
+    if (result.reason === "auth-rate-limited") {
+      throw new RateLimitedError(
+        `Too many failed proxy logins from ${
+          displayIp(clientIp) || "this client"
+        }; try again in ${result.retryAfter} s (the operator sets the limit with --auth-max-failures)`,
+        result.retryAfter,
+      );
+    }
     throw new AuthRequiredError(
       result.reason,
       result.reason === "auth-required"
@@ -174,8 +187,12 @@ export class Policy {
   }
 
   #hostDenied(host: string, port: number, rule: string, address?: string): ProxyError {
-    const where = formatAuthority(host, port) +
-      (address && address !== host ? ` (${address})` : "");
+    const alias = loopbackAlias(address ?? host); // 0.0.0.0 is matched as loopback too
+    const notes = [
+      ...(address && address !== host ? [address] : []),
+      ...(alias ? [`which reaches ${formatIp(alias)}`] : []),
+    ];
+    const where = formatAuthority(host, port) + (notes.length ? ` (${notes.join(", ")})` : "");
     const fix = rule.startsWith("default")
       ? `add --allow-host ${host} to allow it`
       : `change the --allow-host/--deny-host rules to allow it`;
@@ -190,7 +207,8 @@ export class Policy {
    * The check for each address a dial to `host:port` tries, or `null` when no
    * rule looks at addresses. A private address under --deny-private passes
    * only when an --allow-host address rule (IP or CIDR, never a name, so DNS
-   * cannot open it) allows it explicitly.
+   * cannot open it) allows it explicitly. An unspecified address (`0.0.0.0`,
+   * `::`) is refused as the loopback address a connection to it reaches.
    */
   gate(host: string, port: number): AddressGate | null {
     if (!this.#denyPrivate && !this.#hosts.hasAddressRules) return null;
@@ -205,20 +223,24 @@ export class Policy {
         );
       }
       if (!this.#denyPrivate) return null;
-      const kind = classifyAddress(address);
+      const alias = loopbackAlias(address);
+      const kind = classifyAddress(alias ?? address);
       if (kind === "public") return null;
       const exempt = this.#exempt.check(address, port);
       if (exempt !== "needs-address" && exempt.allowed && exempt.rule.startsWith("--allow-host")) {
         return null;
       }
+      const reached = alias === null ? address : formatIp(alias);
+      const what = alias === null
+        ? `${article(kind)} ${kind} address`
+        : `which reaches the loopback address ${reached}`;
       return new ProxyError(
         403,
         "private-address",
-        `${formatAuthority(host, port)} resolves to ${address}, ${
-          article(kind)
-        } ${kind} address, refused by --deny-private; allow it with --allow-host ${
-          address.includes(":") ? `[${address}]` : address
-        }`,
+        `${formatAuthority(host, port)} resolves to ${address}, ${what}, ` +
+          `refused by --deny-private; allow it with --allow-host ${
+            reached.includes(":") ? `[${reached}]` : reached
+          }`,
       );
     };
   }

@@ -106,6 +106,26 @@ Deno.test("the served proxy fetches through curl and logs one access line per ex
   }
 });
 
+Deno.test("the listening lines are printed at any --log-level, and nothing else at error", async () => {
+  for (const level of ["warning", "error"]) {
+    const proxy = await spawnProxy(["--listen", "127.0.0.1:0", "--log-level", level]);
+    try {
+      assert.match(
+        proxy.log(),
+        new RegExp(
+          `NOTICE  sluice\\.main sluice \\S+ listening on http://127\\.0\\.0\\.1:${proxy.port}\\n`,
+        ),
+      );
+    } finally {
+      assert.equal((await proxy.stop()).code, 0);
+    }
+    if (level === "error") {
+      const lines = proxy.log().split("\n").filter((l) => /^\d{4}-/.test(l));
+      assert.equal(lines.length, 1, proxy.log());
+    }
+  }
+});
+
 Deno.test("--listen [::]:PORT takes IPv4 and IPv6 clients; IPv6 origin by literal", async () => {
   const origin = rawOrigin(async (conn) => {
     const { head } = await readHead(conn);

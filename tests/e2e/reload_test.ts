@@ -98,3 +98,32 @@ Deno.test("SIGHUP: new rules for new exchanges, in-flight ones finish, a bad fil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SIGHUP: a shortened --idle-timeout closes an already open idle keep-alive connection by the new value", async () => {
+  const origin = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    return new Response("ok");
+  });
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/sluice.jsonc`;
+  const port = freePort();
+  await Deno.writeTextFile(file, `{ "listen": ["127.0.0.1:${port}"], "idle-timeout": 30 }`);
+  const proxy = await spawnProxy(["--config", file], [...SERVE_FLAGS, `--allow-read=${file}`]);
+  const c = await RawClient.connect(port);
+  try {
+    await c.write(
+      bytes(`GET http://127.0.0.1:${origin.addr.port}/ HTTP/1.1\r\nHost: x\r\n\r\n`),
+    );
+    assert.equal((await c.read()).status, 200);
+    await Deno.writeTextFile(file, `{ "listen": ["127.0.0.1:${port}"], "idle-timeout": 1 }`);
+    proxy.child.kill("SIGHUP");
+    await waitFor("the reload", () => proxy.log().includes("reloaded:"));
+    const t0 = Date.now();
+    assert.ok(await c.closedWithin(5000), "closed by the new 1 s, not the old 30 s");
+    assert.ok(Date.now() - t0 < 3000, `closed after ${Date.now() - t0} ms`);
+  } finally {
+    c.close();
+    await proxy.stop("SIGKILL").catch(() => {});
+    await origin.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

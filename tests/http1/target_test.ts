@@ -207,3 +207,60 @@ Deno.test("parseAuthorityTarget: bad ports and hosts are refused", () => {
   throwsParse(() => parseAuthorityTarget("[::1:443"), "bad-target", /unclosed/);
   throwsParse(() => parseAuthorityTarget("u@example.com:443"), "bad-target", /invalid host/);
 });
+
+Deno.test("trailing dot: the host loses one trailing dot, the authority (Host) keeps it", () => {
+  assert.deepEqual(parseAbsoluteTarget("http://LocalHost.:8080/a"), {
+    host: "localhost",
+    port: 8080,
+    path: "/a",
+    authority: "localhost.:8080",
+  });
+  assert.deepEqual(parseAbsoluteTarget("http://example.com./"), {
+    host: "example.com",
+    port: 80,
+    path: "/",
+    authority: "example.com.",
+  });
+  assert.deepEqual(parseAuthorityTarget("example.com.:443"), {
+    host: "example.com",
+    port: 443,
+    path: "",
+    authority: "example.com.:443",
+  });
+  // an IPv4 literal with a trailing dot is the literal
+  assert.equal(parseAbsoluteTarget("http://127.0.0.1.:9/").host, "127.0.0.1");
+  assert.equal(parseAbsoluteTarget(`http://${"a".repeat(253)}./`).host.length, 253);
+});
+
+Deno.test("trailing dot: a host of dots alone or ending in two dots is refused", () => {
+  for (const host of [".", "..", "a..", "localhost.."]) {
+    throwsParse(() => parseAbsoluteTarget(`http://${host}:80/`), "bad-target", /invalid host/);
+  }
+  throwsParse(() => parseAuthorityTarget(".:443"), "bad-target", /invalid host/);
+});
+
+/** Raw request targets of one loopback address, as a client may spell them (curl rewrites some). */
+const SPELLINGS: [string, string][] = [
+  ["http://127.0.0.1:9/", "127.0.0.1"],
+  ["http://127.0.0.1.:9/", "127.0.0.1"],
+  ["http://0.0.0.0:9/", "0.0.0.0"],
+  ["http://127.1:9/", "127.1"],
+  ["http://2130706433:9/", "2130706433"],
+  ["http://0x7f000001:9/", "0x7f000001"],
+  ["http://0177.0.0.1:9/", "0177.0.0.1"],
+  ["http://0:9/", "0"],
+  ["http://LOCALHOST.:9/", "localhost"],
+  ["http://[::ffff:127.0.0.1]:9/", "::ffff:127.0.0.1"],
+  ["http://[::FFFF:7F00:1]:9/", "::ffff:7f00:1"],
+  ["http://[::]:9/", "::"],
+  ["http://[0:0:0:0:0:0:0:1]:9/", "0:0:0:0:0:0:0:1"],
+];
+
+Deno.test("spellings: every loopback spelling parses to the host the rules and resolver see", () => {
+  for (const [raw, host] of SPELLINGS) {
+    const t = parseAbsoluteTarget(raw);
+    assert.equal(t.host, host, raw);
+    assert.equal(t.port, 9, raw);
+    assert.equal(parseAuthorityTarget(raw.slice(7, -1)).host, host, raw);
+  }
+});

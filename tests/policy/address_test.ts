@@ -5,6 +5,7 @@ import {
   classifyAddress,
   formatIp,
   isPublic,
+  loopbackAlias,
   parseIp,
 } from "../../lib/policy/address.ts";
 import { RuleError } from "../../lib/policy/rule.ts";
@@ -342,4 +343,33 @@ Deno.test("classifyAddress: bytes in, and non-addresses are never public", () =>
 Deno.test("isPublic: only the public class", () => {
   for (const [ip, cls] of CLASSES) assert.equal(isPublic(ip), cls === "public", ip);
   assert.equal(isPublic("not an ip"), false);
+});
+
+Deno.test("loopbackAlias: the unspecified addresses connect to loopback; nothing else has an alias", () => {
+  const rows: [string | Uint8Array, string | null][] = [
+    ["0.0.0.0", "127.0.0.1"],
+    ["::ffff:0.0.0.0", "127.0.0.1"],
+    ["::ffff:0:0", "127.0.0.1"],
+    [new Uint8Array(4), "127.0.0.1"],
+    ["::", "::1"],
+    ["0:0:0:0:0:0:0:0", "::1"],
+    ["0.0.0.1", null],
+    ["0.1.2.3", null],
+    ["0.255.255.255", null],
+    ["127.0.0.1", null],
+    ["::1", null],
+    ["64:ff9b::0.0.0.0", null],
+    ["2002::", null],
+    ["::0.0.0.1", null],
+    ["example.com", null],
+  ];
+  for (const [ip, want] of rows) {
+    const got = loopbackAlias(ip);
+    assert.equal(got === null ? null : formatIp(got), want, String(ip));
+  }
+  // the class of the address itself is unchanged (a 0.0.0.0 listener is not loopback)
+  assert.equal(classifyAddress("0.0.0.0"), "unspecified");
+  // each call returns its own bytes
+  loopbackAlias("0.0.0.0")![15] = 9;
+  assert.equal(formatIp(loopbackAlias("0.0.0.0")!), "127.0.0.1");
 });

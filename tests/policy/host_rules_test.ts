@@ -210,3 +210,39 @@ Deno.test("HostRules: the longest valid names and the port limits are accepted",
     ["XN--D1A-9.COM", 80, undefined, true, "--allow-host xn--d1a-9.com"],
   ]);
 });
+
+Deno.test("HostRules: an unspecified address matches as itself and as the loopback it reaches", () => {
+  const v4 = new HostRules([deny("127.0.0.1")]);
+  const v4rule = "--deny-host 127.0.0.1";
+  expect(v4, [
+    ["0.0.0.0", 80, undefined, false, v4rule],
+    ["::ffff:0.0.0.0", 80, undefined, false, v4rule],
+    ["0", 80, "0.0.0.0", false, v4rule],
+    ["any.test", 80, "::ffff:0.0.0.0", false, v4rule],
+    ["127.0.0.1.", 80, undefined, false, v4rule],
+    // the rest of 0.0.0.0/8 goes nowhere near loopback
+    ["0.0.0.1", 80, undefined, true, NO_RULES],
+    ["0.1.2.3", 80, undefined, true, NO_RULES],
+    // :: reaches ::1, not 127.0.0.1
+    ["::", 80, undefined, true, NO_RULES],
+  ]);
+  expect(new HostRules([deny("127.0.0.0/8")]), [
+    ["0.0.0.0", 80, undefined, false, "--deny-host 127.0.0.0/8"],
+  ]);
+  expect(new HostRules([deny("[::1]")]), [
+    ["::", 80, undefined, false, "--deny-host [::1]"],
+    ["any.test", 80, "::", false, "--deny-host [::1]"],
+    ["0.0.0.0", 80, undefined, true, NO_RULES],
+  ]);
+  // a rule naming the unspecified address itself still matches it, and only it
+  expect(new HostRules([deny("0.0.0.0"), deny("[::]")]), [
+    ["0.0.0.0", 80, undefined, false, "--deny-host 0.0.0.0"],
+    ["::", 80, undefined, false, "--deny-host [::]"],
+    ["127.0.0.1", 80, undefined, true, NO_RULES],
+  ]);
+  // an allow rule for loopback opens the unspecified address too
+  expect(new HostRules([allow("127.0.0.1:8080")]), [
+    ["0.0.0.0", 8080, undefined, true, "--allow-host 127.0.0.1:8080"],
+    ["0.0.0.0", 8081, undefined, false, NO_MATCH],
+  ]);
+});

@@ -177,7 +177,7 @@ Deno.test("gate: --deny-private refuses every non-public address, named in the m
     ["169.254.169.254", "link-local"],
     ["fd00:ec2::254", "unique-local"],
     ["224.0.0.1", "multicast"],
-    ["0.0.0.0", "unspecified"],
+    ["0.1.2.3", "unspecified"],
     ["::ffff:192.168.1.1", "private"],
   ];
   for (const [addr, kind] of cases) {
@@ -221,4 +221,47 @@ Deno.test("gate: an --allow-host address rule opens a private address; a name ru
 Deno.test("Policy: a bad rule throws RuleError naming the flag", () => {
   assert.throws(() => policy({ clientRules: [allow("10.0.0.300")] }), /--allow-client/);
   assert.throws(() => policy({ hostRules: [deny("bad host!")] }), /--deny-host/);
+});
+
+Deno.test("gate: 0.0.0.0 and :: are refused as the loopback they reach, and opened with it", () => {
+  const gate = policy({ denyPrivate: true }).gate("0", 9);
+  assert.ok(gate);
+  const reaches = (addr: string, lo: string, fix: string) =>
+    `0:9 resolves to ${addr}, which reaches the loopback address ${lo}, ` +
+    `refused by --deny-private; allow it with --allow-host ${fix}`;
+  assert.equal(gate("0.0.0.0")?.message, reaches("0.0.0.0", "127.0.0.1", "127.0.0.1"));
+  assert.equal(
+    gate("::ffff:0.0.0.0")?.message,
+    reaches("::ffff:0.0.0.0", "127.0.0.1", "127.0.0.1"),
+  );
+  assert.equal(gate("::")?.message, reaches("::", "::1", "[::1]"));
+  assert.equal(gate("::")?.reason, "private-address");
+  // the exemption for loopback covers the unspecified address; so does one naming it
+  for (const rule of ["127.0.0.1", "127.0.0.0/8", "0.0.0.0"]) {
+    const open = policy({ denyPrivate: true, hostRules: [allow(rule)] });
+    assert.equal(open.gate("0.0.0.0", 9)!("0.0.0.0"), null, rule);
+    assert.equal(open.gate("0", 9)!("0.0.0.0"), null, rule);
+    assertRefusal(open.gate("any.test", 9)!("::"), 403, "host-denied", /default/);
+  }
+  const v6 = policy({ denyPrivate: true, hostRules: [allow("[::1]")] });
+  assert.equal(v6.gate("::", 9)!("::"), null);
+});
+
+Deno.test("checkTarget and gate: --deny-host 127.0.0.1 refuses 0.0.0.0, saying what it reaches", () => {
+  const p = policy({ hostRules: [deny("127.0.0.1")] });
+  assert.throws(
+    () => p.checkTarget("0.0.0.0", 9),
+    (e: ProxyError) =>
+      e.reason === "host-denied" &&
+      e.message ===
+        "Requests to 0.0.0.0:9 (which reaches 127.0.0.1) are refused by --deny-host 127.0.0.1; " +
+          "change the --allow-host/--deny-host rules to allow it",
+  );
+  assertRefusal(
+    p.gate("0", 9)!("0.0.0.0"),
+    403,
+    "host-denied",
+    /^Requests to 0:9 \(0\.0\.0\.0, which reaches 127\.0\.0\.1\) are refused by --deny-host 127\.0\.0\.1;/,
+  );
+  assert.equal(p.gate("0", 9)!("0.1.2.3"), null);
 });
