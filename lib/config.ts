@@ -61,6 +61,20 @@ export interface Config {
   clientRules: RuleSpec[];
   /** Destination host rules, raw, in the order given across `--allow-host` and `--deny-host`. */
   hostRules: RuleSpec[];
+  /** `--root`: the folder files are served from (as given); `null`: no file serving. */
+  root: string | null;
+  /** Proxy requests are served (`--no-forward` turns it off). */
+  forward: boolean;
+  /**
+   * The root's real path (symlinks resolved), set by the loader once it has
+   * checked that the folder exists and may be read; `null` before that or
+   * without `--root`.
+   */
+  rootReal: string | null;
+  /** `--dir-listing`: list a directory that has no index.html. */
+  dirListing: boolean;
+  /** `--fallback`: the file (relative to the root) answered for paths that match nothing. */
+  fallback: string | null;
   /** Refuse loopback/private/link-local/unique-local/multicast destinations (after DNS). */
   denyPrivate: boolean;
   /** File of users for proxy authentication; `null`: no authentication. */
@@ -284,6 +298,16 @@ export function buildConfig(uses: readonly RawUse[], validators: Validators = {}
   const port = one("port", (s) => parsePort(s));
   const listenUses = uses.filter((u) => u.name === "listen");
   const authFile = last.get("auth-file");
+  const root = last.get("root");
+  const fallback = last.get("fallback");
+  for (const needsRoot of ["no-forward", "dir-listing", "fallback"]) {
+    const use = last.get(needsRoot);
+    if (use && use.value !== false && !root) {
+      read(use, () => {
+        throw new Problem(`needs --root DIR (there are no files to serve without it)`);
+      });
+    }
+  }
   const configFile = last.get("config");
   const config: Config = {
     ...numbers,
@@ -293,6 +317,11 @@ export function buildConfig(uses: readonly RawUse[], validators: Validators = {}
     connectPorts: one("connect-ports", parseConnectPorts),
     clientRules: rules("client"),
     hostRules: rules("host"),
+    root: root ? read(root, parseFileName) : null,
+    rootReal: null,
+    forward: !flag("no-forward"),
+    dirListing: flag("dir-listing"),
+    fallback: fallback ? read(fallback, parseFileName) : null,
     denyPrivate: flag("deny-private"),
     authFile: authFile ? read(authFile, parseFileName) : null,
     authRealm: one("auth-realm", parseRealm),

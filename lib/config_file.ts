@@ -215,6 +215,14 @@ function fileValue(spec: OptionSpec, c: Config): [string, unknown][] {
       return formatRules("client", c.clientRules);
     case "allow-host":
       return formatRules("host", c.hostRules);
+    case "root":
+      return [["root", c.root]];
+    case "no-forward":
+      return [["no-forward", !c.forward]];
+    case "dir-listing":
+      return [["dir-listing", c.dirListing]];
+    case "fallback":
+      return [["fallback", c.fallback]];
     case "deny-private":
       return [["deny-private", c.denyPrivate]];
     case "auth-file":

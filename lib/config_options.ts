@@ -179,6 +179,28 @@ export const OPTIONS: readonly OptionSpec[] = [
   rule("host", "allow", "PATTERN", "destination hosts allowed"),
   rule("host", "deny", "PATTERN", "destination hosts refused"),
   {
+    name: "root",
+    type: "string",
+    arg: "DIR",
+    help: "serve files from DIR to origin-form requests (GET /path), beside the proxy",
+  },
+  {
+    name: "no-forward",
+    type: "boolean",
+    help: "a web server only: refuse proxy requests (absolute-form and CONNECT) with 403",
+  },
+  {
+    name: "dir-listing",
+    type: "boolean",
+    help: "list a folder that has no index.html (else 403)",
+  },
+  {
+    name: "fallback",
+    type: "string",
+    arg: "FILE",
+    help: "for a GET/HEAD that matches no file: try PATH.html, then FILE (200)",
+  },
+  {
     name: "deny-private",
     type: "boolean",
     help:

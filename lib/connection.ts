@@ -7,39 +7,26 @@
  * @module
  */
 
-import { ByteBuffer, CLIENT_BUFFER_SIZE, DEFAULT_BUFFER_SIZE } from "./buffer.ts";
+import { ByteBuffer, CLIENT_BUFFER_SIZE } from "./buffer.ts";
 import { AuthRequiredError, ProxyError } from "./errors.ts";
 import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
-import { ChunkedDecoder } from "./http1/chunked.ts";
-import { type BodyFraming, NO_BODY, requestFraming, responseFraming } from "./http1/framing.ts";
-import {
-  clientWantsKeepAlive,
-  originKeepsAlive,
-  planResponse,
-  upstreamRequestHead,
-} from "./http1/forward.ts";
-import {
-  type RequestHead,
-  RequestParser,
-  type ResponseHead,
-  ResponseParser,
-} from "./http1/parse.ts";
-import { parseAbsoluteTarget, parseAuthorityTarget, type Target } from "./http1/target.ts";
+import type { ExchangeScope } from "./exchange_scope.ts";
+import { serveFiles } from "./files/serve.ts";
+import { asProxyError, Forwarder } from "./forward/forwarder.ts";
+import { type BodyFraming, NO_BODY, requestFraming } from "./http1/framing.ts";
+import { clientWantsKeepAlive } from "./http1/forward.ts";
+import { type RequestHead, RequestParser } from "./http1/parse.ts";
 import { logAccess, logger } from "./log.ts";
-import { readResponseHead } from "./read_response.ts";
-import { fill, relayChunked, relayLength, relayResponseBody, send, tunnel } from "./relay.ts";
-import { CONNECT_ESTABLISHED, errorResponse } from "./responses.ts";
+import { fill, send } from "./relay.ts";
+import { errorResponse } from "./responses.ts";
+import { route } from "./route.ts";
 import { State } from "./state.ts";
 import { ConnectionTimer } from "./connection_timer.ts";
-import type { Pooled } from "./upstream/pool.ts";
-import type { AddressGate } from "./policy/policy.ts";
 import type { ConnectionContext } from "./connection_context.ts";
 
 const log = logger("connection");
 
 export { type ConnectionContext, dialTarget } from "./connection_context.ts";
-
-const HEAD_ROOM = 512;
 
 /**
  * Client buffers of finished connections that never grew, kept for the next
@@ -49,24 +36,6 @@ const HEAD_ROOM = 512;
  */
 const spareClientBuffers: ByteBuffer[] = [];
 const MAX_SPARE_BUFFERS = 256;
-
-/** Methods a proxy may send again (RFC 9110 section 9.2.2). */
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-
-/** Whether `err` means the upstream connection went away (EOF, reset, write failure). */
-function isUpstreamLoss(err: unknown): boolean {
-  return err instanceof ProxyError && err.reason === "upstream-closed";
-}
-
-function asProxyError(err: unknown): ProxyError {
-  if (err instanceof ProxyError) return err;
-  return new ProxyError(
-    502,
-    "upstream-error",
-    `Unexpected failure: ${(err as Error)?.message ?? err}`,
-    { cause: err },
-  );
-}
 
 /**
  * Serves one client connection until it closes.
@@ -85,9 +54,8 @@ export class Connection {
   readonly #clientIp: string;
   readonly #ctx: ConnectionContext;
   readonly #requests = new RequestParser();
-  readonly #responses = new ResponseParser();
-  readonly #requestChunks = new ChunkedDecoder();
-  readonly #responseChunks = new ChunkedDecoder({}, true);
+  /** The forward proxy's parsers and decoders, made at this connection's first proxy request. */
+  #forwarder: Forwarder | null = null;
   readonly #timer: ConnectionTimer;
   #seq = 0;
   #idle = true;
@@ -263,9 +231,15 @@ export class Connection {
     }
   }
 
-  async #exchange(ex: Exchange): Promise<boolean> {
-    const client = this.#client;
+  /** Whether `host:port` is this server (`localhost` as the loopback addresses it names). */
+  #isSelf(host: string, port: number): boolean {
+    const self = this.#ctx.self;
+    if (!self) return false;
+    if (host !== "localhost") return self.isSelf(host, port);
+    return self.isSelf("127.0.0.1", port) || self.isSelf("::1", port);
+  }
 
+  async #exchange(ex: Exchange): Promise<boolean> {
     // READ_REQUEST
     const req = await this.#readRequest(ex);
     if (req === null) {
@@ -273,19 +247,37 @@ export class Connection {
       return false;
     }
     // the configuration and policy at the time the request came stay with it
-    const cfg = this.#ctx.config;
-    this.#timer.use(cfg);
+    const config = this.#ctx.config;
+    this.#timer.use(config);
     const policy = this.#ctx.policy;
-    const via = cfg.via ? cfg.viaName : "";
     ex.method = req.method;
     ex.target = req.target;
-    const isConnect = req.method === "CONNECT";
-    const target = isConnect ? parseAuthorityTarget(req.target) : parseAbsoluteTarget(req.target);
+    const scope: ExchangeScope = {
+      ex,
+      client: this.#client,
+      req,
+      config,
+      policy,
+      timer: this.#timer,
+      ctx: this.#ctx,
+      keepAlive: clientWantsKeepAlive(req) && !this.#ctx.draining,
+    };
+    // who answers is decided once
+    const r = route(req.method, req.target, {
+      files: config.rootReal !== null,
+      forward: config.forward,
+      isSelf: (host, port) => this.#isSelf(host, port),
+    });
+    if (r.kind === "files") return await serveFiles(scope, r.path);
+
+    // the forward proxy and tunnels: the policy that applies to proxy requests
+    const target = r.target;
+    const isConnect = r.kind === "tunnel";
     const framing: BodyFraming = isConnect ? NO_BODY : requestFraming(req);
     const loop = policy.checkLoop(req.headers);
     if (loop) throw loop;
     ex.user = await policy.authenticate(req.headers, this.#clientIp);
-    if (isConnect && cfg.connectPorts !== null && !cfg.connectPorts.has(target.port)) {
+    if (isConnect && config.connectPorts !== null && !config.connectPorts.has(target.port)) {
       throw new ProxyError(
         403,
         "connect-port-denied",
@@ -293,167 +285,11 @@ export class Connection {
       );
     }
     // a target that is this proxy itself, in any spelling, is never dialled
-    const self = this.#ctx.self;
-    const selfLoop = self?.refusal(target.host, target.port) ?? null;
+    const selfLoop = this.#ctx.self?.refusal(target.host, target.port) ?? null;
     if (selfLoop) throw selfLoop;
     policy.checkTarget(target.host, target.port);
-    const keepAlive = clientWantsKeepAlive(req) && !this.#ctx.draining;
     ex.transition("head");
-
-    // SEND_REQUEST
-    const pool = isConnect ? null : this.#ctx.pool;
-    const key = `${target.host}:${target.port}`;
-    const policyGate = policy.gate(target.host, target.port);
-    const gate = self ? self.gate(target.host, target.port, policyGate) : policyGate;
-    let { server, reused } = await this.#upstream(ex, target, gate, pool?.take(key) ?? null);
-    if (isConnect) {
-      ex.transition("tunnel");
-      ex.status = 200;
-      ex.responseStarted = true;
-      this.#timer.arm("tunnel-idle");
-      await send(client, CONNECT_ESTABLISHED, ex);
-      await tunnel(client, server, ex);
-      ex.transition("close");
-      return false;
-    }
-    const head = upstreamRequestHead(req, target, via, pool !== null);
-    // an idle pooled connection the origin has just closed fails before any
-    // response byte: a request without a body that may be repeated goes once
-    // more, on a fresh connection
-    const mayRetry = framing.kind === "none" && IDEMPOTENT.has(req.method);
-    this.#timer.arm("stall");
-    let bodyDone = framing.kind === "none";
-    let bodyError: ProxyError | null = null;
-    let pump: Promise<void> | null = null;
-    let res: ResponseHead;
-    for (let attempt = 0;; attempt++) {
-      try {
-        await send(server, head, ex);
-        if (ex.state === State.SEND_REQUEST) ex.transition("sent");
-        // the body streams while the response is awaited; the origin's clock for
-        // its first byte starts once the whole request is out
-        const up = server;
-        pump = bodyDone ? null : this.#sendBody(up, framing, ex).then(
-          () => {
-            bodyDone = true;
-            if (ex.state === State.READ_RESPONSE && ex.serverRead === 0) {
-              this.#timer.arm("first-byte");
-            }
-          },
-          (err) => {
-            bodyError = asProxyError(err);
-            // a bad or vanished client body ends the exchange; an origin that
-            // stopped reading may still be answering, so its response is awaited
-            if (bodyError.reason !== "upstream-closed") up.close();
-          },
-        );
-        if (bodyDone) this.#timer.arm("first-byte");
-        res = await readResponseHead(server, client, this.#responses, req, ex, via);
-        break;
-      } catch (err) {
-        await pump;
-        const e = bodyError ?? err;
-        if (!(reused && mayRetry && attempt === 0 && ex.serverRead === 0 && isUpstreamLoss(e))) {
-          throw e;
-        }
-        log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key });
-        server.close();
-        ({ server, reused } = await this.#upstream(ex, target, gate, null));
-      }
-    }
-    const resFraming = responseFraming(req.method, res);
-    const reusable = pool !== null && originKeepsAlive(res);
-    ex.transition("head");
-    this.#timer.arm("stall");
-
-    // SEND_RESPONSE
-    const plan = planResponse(req, res, resFraming, keepAlive, via);
-    ex.status = res.status;
-    const length = resFraming.kind === "length" ? resFraming.length : 0;
-    const before = ex.clientWritten;
-    try {
-      await relayResponseBody(
-        plan.mode,
-        length,
-        plan.head,
-        server,
-        client,
-        this.#responseChunks,
-        ex,
-      );
-    } finally {
-      // a failure before any byte of it went out can still be answered (502)
-      ex.responseStarted = ex.clientWritten > before;
-    }
-    let keep = plan.keepAlive;
-    if (pump) {
-      // the body normally finished long before the response did; one timer tick
-      // lets a pump that is just resolving report so
-      if (!bodyDone) {
-        let tick: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([pump, new Promise((r) => tick = setTimeout(r, 0))]);
-        clearTimeout(tick);
-      }
-      if (!bodyDone) {
-        // The origin answered before the request body was all sent: the rest
-        // of the body cannot be told apart from a next request, so close.
-        keep = false;
-        server.close();
-        client.close();
-      }
-      await pump;
-      if (bodyError) keep = false;
-    }
-    if (
-      reusable && !bodyError && bodyDone && plan.mode !== "raw" && plan.mode !== "rechunk" &&
-      server.buf.length === 0 && !server.eof && !server.closed &&
-      pool.put(key, server.conn, server.buf)
-    ) {
-      ex.server = null; // pooled: not closed with the exchange
-    }
-    ex.transition(keep ? "keepalive" : "close");
-    return keep;
-  }
-
-  /** A pooled connection when one is given, else a fresh one within the connect deadline. */
-  async #upstream(
-    ex: Exchange,
-    target: Target,
-    gate: AddressGate | null,
-    pooled: Pooled | null,
-  ): Promise<{ server: Endpoint; reused: boolean }> {
-    let server: Endpoint;
-    if (pooled) {
-      server = new Endpoint(pooled.conn, pooled.buf, "upstream");
-      server.pending = pooled.pending;
-    } else {
-      let conn: Duplex;
-      try {
-        conn = await this.#ctx.dial(
-          target,
-          this.#timer.armConnect(),
-          this.#ctx.config.connectTimeoutMs,
-          gate,
-        );
-      } finally {
-        this.#timer.disarm();
-      }
-      // backstop: an address of this machine not known to be one (no --allow-sys)
-      const loop = this.#ctx.self?.checkConnection(conn, target.host, target.port) ?? null;
-      if (loop) {
-        conn.close();
-        throw loop;
-      }
-      server = new Endpoint(conn, new ByteBuffer(DEFAULT_BUFFER_SIZE, HEAD_ROOM), "upstream");
-    }
-    ex.server = server;
-    return { server, reused: pooled !== null };
-  }
-
-  async #sendBody(server: Endpoint, framing: BodyFraming, ex: Exchange): Promise<void> {
-    if (framing.kind === "length") await relayLength(this.#client, server, framing.length, ex);
-    else if (framing.kind === "chunked") {
-      await relayChunked(this.#client, server, this.#requestChunks, false, ex);
-    }
+    this.#forwarder ??= new Forwarder();
+    return await this.#forwarder.forward(scope, target, framing);
   }
 }

@@ -41,7 +41,12 @@ export type Reason =
   | "auth-required"
   | "auth-failed"
   | "auth-rate-limited"
-  | "loop-detected";
+  | "loop-detected"
+  | "forward-disabled"
+  | "forbidden"
+  | "method-not-allowed"
+  | "bad-path"
+  | "not-found";
 
 /**
  * An error the proxy answers with an HTTP status (when no response head was

@@ -105,5 +105,33 @@ export async function loadRuntime(
       throw readError(config.authFile, err);
     }
   }
+  if (config.root !== null) config.rootReal = await checkRoot(config.root);
   return { kind: cmd.kind, config, policy: await buildPolicy(config, authText), authText };
+}
+
+/**
+ * The real path of `--root DIR`, after checking that it is a folder the
+ * sandbox lets sluice read; a `ConfigFileError` naming the exact
+ * `--allow-read=DIR` otherwise.
+ */
+async function checkRoot(root: string): Promise<string> {
+  try {
+    const real = await Deno.realPath(root);
+    const info = await Deno.stat(real);
+    if (!info.isDirectory) throw new ConfigFileError(`cannot serve ${root}: not a folder`);
+    // realPath may be allowed where listing is not: read the folder itself once
+    for await (const _ of Deno.readDir(real)) break;
+    return real;
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw err;
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new ConfigFileError(
+        `cannot serve ${root}: the Deno sandbox does not allow reading it; add --allow-read=${root}`,
+      );
+    }
+    if (err instanceof Deno.errors.NotFound) {
+      throw new ConfigFileError(`cannot serve ${root}: no such folder`);
+    }
+    throw readError(root, err);
+  }
 }

@@ -15,6 +15,7 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: "Bad Request",
   403: "Forbidden",
   404: "Not Found",
+  405: "Method Not Allowed",
   407: "Proxy Authentication Required",
   408: "Request Timeout",
   414: "URI Too Long",
@@ -52,10 +53,23 @@ const PROXY_STATUS_ERROR: Readonly<Record<string, string>> = {
   "auth-failed": "http_request_denied",
   "auth-rate-limited": "http_request_denied",
   "loop-detected": "proxy_loop_detected",
+  "forward-disabled": "http_request_denied",
 };
 
+/** How {@linkcode errorResponse} frames its answer. */
+export interface ErrorResponseOptions {
+  /** Keep the connection (the file server's 404s); default: `Connection: close`. */
+  keepAlive?: boolean;
+  /** Answered as the origin (the file server): no `Proxy-Status`. */
+  origin?: boolean;
+  /** More header fields (`Allow` on a 405). */
+  headers?: readonly (readonly [string, string])[];
+}
+
 /**
- * Serializes the error response for `err`. It always closes the connection.
+ * Serializes the error response for `err`: a short text body with the
+ * reason, `X-Sluice-Reason` and `Proxy-Status`. It closes the connection
+ * unless `options.keepAlive` says otherwise.
  *
  * @example
  * ```ts
@@ -64,7 +78,11 @@ const PROXY_STATUS_ERROR: Readonly<Record<string, string>> = {
  * errorResponse(new ProxyError(502, "dns-failure", "Cannot resolve example.invalid"));
  * ```
  */
-export function errorResponse(err: ProxyError, name = "sluice"): Uint8Array {
+export function errorResponse(
+  err: ProxyError,
+  name = "sluice",
+  options: ErrorResponseOptions = {},
+): Uint8Array {
   const status = err.status;
   const text = STATUS_TEXT[status] ?? "Error";
   const body = `${status} ${text}: ${
@@ -77,10 +95,11 @@ export function errorResponse(err: ProxyError, name = "sluice"): Uint8Array {
     "Content-Type: text/plain; charset=utf-8\r\n" +
     `Content-Length: ${bodyBytes.length}\r\n` +
     `X-Sluice-Reason: ${err.reason}\r\n` +
-    `Proxy-Status: ${name}; error=${type}\r\n` +
+    (options.origin ? "" : `Proxy-Status: ${name}; error=${type}\r\n`) +
     (err instanceof AuthRequiredError ? `Proxy-Authenticate: ${err.challenge}\r\n` : "") +
     (err instanceof RateLimitedError ? `Retry-After: ${err.retryAfter}\r\n` : "") +
-    "Connection: close\r\n\r\n";
+    (options.headers ?? []).map(([k, v]) => `${k}: ${v}\r\n`).join("") +
+    (options.keepAlive ? "" : "Connection: close\r\n") + "\r\n";
   const headBytes = encodeLatin1(head);
   const out = new Uint8Array(headBytes.length + bodyBytes.length);
   out.set(headBytes);

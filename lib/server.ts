@@ -156,12 +156,14 @@ export class ProxyServer {
 
   /** A non-loopback listener with no client rule serves anyone who can reach it: say so. */
   #warnIfOpen(): void {
-    if (this.#ctx.policy.hasClientAllowRules) return;
+    if (this.#ctx.policy.hasClientAllowRules || !this.#ctx.config.forward) return;
+    const files = this.#ctx.config.root !== null;
     for (const l of this.#listeners) {
       if (isLoopback(l.addr.hostname)) continue;
       log.warning(
         "OPEN PROXY: listening on {addr}, which is not loopback, with no --allow-client rule: " +
-          "anyone who can reach it may use it; add --allow-client CIDR for the clients meant to",
+          "anyone who can reach it may use it; add --allow-client CIDR for the clients meant to" +
+          (files ? ", or --no-forward to serve --root files only (a web server, no proxy)" : ""),
         { addr: formatAuthority(l.addr.hostname, l.addr.port) },
       );
     }

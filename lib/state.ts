@@ -29,6 +29,7 @@ export enum State {
 export type Event =
   | "head" // a complete, valid head arrived
   | "reject" // the request is refused by the proxy (400, 403, 414, 431, 501...)
+  | "serve" // sluice answers it itself (a file under --root): no upstream
   | "sent" // the request head is on its way upstream (the body streams on)
   | "tunnel" // CONNECT: the upstream connection is open, 200 goes to the client
   | "fail" // upstream could not be reached or answered garbage (502, 504)
@@ -41,6 +42,7 @@ export const TRANSITIONS: Readonly<Record<State, Readonly<Partial<Record<Event, 
   [State.READ_REQUEST]: {
     head: State.SEND_REQUEST,
     reject: State.SEND_RESPONSE,
+    serve: State.SEND_RESPONSE,
     close: State.CLOSED,
   },
   [State.SEND_REQUEST]: {

@@ -475,6 +475,12 @@ Deno.test("formatConfig: --check output loads back to an equal configuration", (
       "1.5",
       "--pool-max",
       "0",
+      "--root",
+      "site",
+      "--no-forward",
+      "--dir-listing",
+      "--fallback",
+      "200.html",
     ]),
     flags(["--connect-ports", "8443,443", "--deny-client", "1.2.3.4"]),
   ];

@@ -58,6 +58,11 @@ Deno.test("parseCommandLine: defaults", () => {
     clientRules: [],
     hostRules: [],
     denyPrivate: false,
+    root: null,
+    rootReal: null,
+    forward: true,
+    dirListing: false,
+    fallback: null,
     authFile: null,
     authRealm: "sluice",
     authMaxFailures: 5,
@@ -65,6 +70,24 @@ Deno.test("parseCommandLine: defaults", () => {
     via: true,
     configFile: null,
   });
+});
+
+Deno.test("parseCommandLine: --root, --no-forward, --dir-listing, --fallback", () => {
+  const c = serve(["--root", "site", "--no-forward", "--dir-listing", "--fallback", "200.html"]);
+  assert.deepEqual([c.root, c.forward, c.dirListing, c.fallback, c.rootReal], [
+    "site",
+    false,
+    true,
+    "200.html",
+    null,
+  ]);
+  assert.equal(serve(["--root", "site"]).forward, true);
+});
+
+Deno.test("parseCommandLine: --no-forward, --dir-listing and --fallback need --root", () => {
+  configError(["--no-forward"], /--no-forward.*needs --root DIR/);
+  configError(["--dir-listing"], /--dir-listing.*needs --root DIR/);
+  configError(["--fallback", "x.html"], /--fallback.*needs --root DIR/);
 });
 
 Deno.test("parseCommandLine: every deadline and limit flag sets its key", () => {

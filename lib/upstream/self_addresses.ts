@@ -73,6 +73,8 @@ function isLoopback(ip: Uint8Array): boolean {
 export class SelfAddresses {
   readonly #listeners: Listener[] = [];
   readonly #local: Uint8Array[] = [];
+  /** The listen ports: a target on any other port is never this proxy (the per-request fast path). */
+  readonly #ports = new Set<number>();
 
   /**
    * `listeners` are the bound addresses; `localAddresses` the machine's own
@@ -86,6 +88,7 @@ export class SelfAddresses {
       // only 0.0.0.0 and :: have a loopback alias: they are the wildcards
       const wildcard = loopbackAlias(ip) === null ? null : isV4(ip) ? "v4" : "any";
       this.#listeners.push({ ip, port, wildcard, text: formatAuthority(formatIp(ip), port) });
+      this.#ports.add(port);
     }
     for (const a of localAddresses) {
       const ip = parseIp(a);
@@ -123,6 +126,7 @@ export class SelfAddresses {
    * `address:port` reaches, or null when it reaches none of them.
    */
   match(address: string, port: number): string | null {
+    if (!this.#ports.has(port)) return null;
     const ip = reached(address);
     if (ip === null) return null;
     for (const l of this.#listeners) {

@@ -72,7 +72,8 @@ export async function stop(p: Proc): Promise<void> {
   clearTimeout(timer);
 }
 
-const stopAll = () => Promise.all([...procs].map(stop));
+/** Stops every process {@linkcode spawn} started that is still running. */
+export const stopAll = (): Promise<void[]> => Promise.all([...procs].map(stop));
 
 /** Finds an executable on PATH, then in `extra`. */
 export async function which(name: string, extra: string[] = []): Promise<string | null> {

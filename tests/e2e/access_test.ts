@@ -19,6 +19,8 @@ import {
   rawOrigin,
   readAll,
   readHead,
+  SERVE_FLAGS,
+  spawnProxy,
   text,
   withSpawnedProxy,
 } from "./harness.ts";
@@ -200,6 +202,27 @@ Deno.test("OPEN PROXY warning: on 0.0.0.0 without client rules, not with one, no
   const allowed = await startLog(["--listen", "0.0.0.0:0", "--allow-client", "127.0.0.1"]);
   assert.doesNotMatch(allowed, /OPEN PROXY/);
   assert.doesNotMatch(await startLog(["--port", "0"]), /OPEN PROXY/);
+});
+
+Deno.test("OPEN PROXY warning with --root names --no-forward; with --no-forward there is none", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const startLog = async (args: string[]) => {
+      const p = await spawnProxy(["--listen", "0.0.0.0:0", "--root", dir, ...args], [
+        ...SERVE_FLAGS,
+        `--allow-read=${dir}`,
+      ]);
+      await p.stop();
+      return p.log();
+    };
+    assert.match(
+      await startLog([]),
+      /WARNING .*OPEN PROXY: listening on 0\.0\.0\.0:\d+.*or --no-forward to serve --root files only/,
+    );
+    assert.doesNotMatch(await startLog(["--no-forward"]), /OPEN PROXY/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 // ---- destination rules ----

@@ -1,0 +1,236 @@
+/**
+ * The forward proxy's side of an exchange: SEND_REQUEST (pool or dial,
+ * the rewritten head, the request body pumped alongside), READ_RESPONSE,
+ * SEND_RESPONSE (the planned body relay), and the CONNECT tunnel. One
+ * {@linkcode Forwarder} per client connection keeps the parsers and chunked
+ * decoders it reuses from exchange to exchange.
+ *
+ * @module
+ */
+
+import { ByteBuffer, DEFAULT_BUFFER_SIZE } from "../buffer.ts";
+import { ProxyError } from "../errors.ts";
+import { type Duplex, Endpoint } from "../exchange.ts";
+import type { ExchangeScope } from "../exchange_scope.ts";
+import { ChunkedDecoder } from "../http1/chunked.ts";
+import { type BodyFraming, responseFraming } from "../http1/framing.ts";
+import { originKeepsAlive, planResponse, upstreamRequestHead } from "../http1/forward.ts";
+import { type ResponseHead, ResponseParser } from "../http1/parse.ts";
+import type { Target } from "../http1/target.ts";
+import { logger } from "../log.ts";
+import type { AddressGate } from "../policy/policy.ts";
+import { readResponseHead } from "../read_response.ts";
+import { relayChunked, relayLength, relayResponseBody, send, tunnel } from "../relay.ts";
+import { CONNECT_ESTABLISHED } from "../responses.ts";
+import { State } from "../state.ts";
+import type { Pooled } from "../upstream/pool.ts";
+
+const log = logger("forward");
+
+/** Room before an upstream buffer's data for the rewritten response head (one write). */
+const HEAD_ROOM = 512;
+
+/** Methods a proxy may send again (RFC 9110 section 9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+/** Whether `err` means the upstream connection went away (EOF, reset, write failure). */
+function isUpstreamLoss(err: unknown): boolean {
+  return err instanceof ProxyError && err.reason === "upstream-closed";
+}
+
+/** `err` as the ProxyError the client hears (502 for anything unexpected). */
+export function asProxyError(err: unknown): ProxyError {
+  if (err instanceof ProxyError) return err;
+  return new ProxyError(
+    502,
+    "upstream-error",
+    `Unexpected failure: ${(err as Error)?.message ?? err}`,
+    { cause: err },
+  );
+}
+
+/**
+ * Forwards exchanges of one client connection to their origins.
+ *
+ * @example
+ * ```ts ignore
+ * const forwarder = new Forwarder();
+ * const keep = await forwarder.forward(scope, parseAbsoluteTarget(req.target), framing);
+ * ```
+ */
+export class Forwarder {
+  readonly #responses = new ResponseParser();
+  readonly #requestChunks = new ChunkedDecoder();
+  readonly #responseChunks = new ChunkedDecoder({}, true);
+
+  /**
+   * Forwards a plain request (or opens the tunnel of a CONNECT) whose head the
+   * connection has read and checked; returns whether the client connection
+   * may carry another exchange.
+   */
+  async forward(scope: ExchangeScope, target: Target, framing: BodyFraming): Promise<boolean> {
+    const { ex, client, req, config, policy, timer, ctx, keepAlive } = scope;
+    const isConnect = req.method === "CONNECT";
+    const via = config.via ? config.viaName : "";
+    const self = ctx.self;
+    // SEND_REQUEST
+    const pool = isConnect ? null : ctx.pool;
+    const key = `${target.host}:${target.port}`;
+    const policyGate = policy.gate(target.host, target.port);
+    const gate = self ? self.gate(target.host, target.port, policyGate) : policyGate;
+    let { server, reused } = await this.#upstream(scope, target, gate, pool?.take(key) ?? null);
+    if (isConnect) {
+      ex.transition("tunnel");
+      ex.status = 200;
+      ex.responseStarted = true;
+      timer.arm("tunnel-idle");
+      await send(client, CONNECT_ESTABLISHED, ex);
+      await tunnel(client, server, ex);
+      ex.transition("close");
+      return false;
+    }
+    const head = upstreamRequestHead(req, target, via, pool !== null);
+    // an idle pooled connection the origin has just closed fails before any
+    // response byte: a request without a body that may be repeated goes once
+    // more, on a fresh connection
+    const mayRetry = framing.kind === "none" && IDEMPOTENT.has(req.method);
+    timer.arm("stall");
+    let bodyDone = framing.kind === "none";
+    let bodyError: ProxyError | null = null;
+    let pump: Promise<void> | null = null;
+    let res: ResponseHead;
+    for (let attempt = 0;; attempt++) {
+      try {
+        await send(server, head, ex);
+        if (ex.state === State.SEND_REQUEST) ex.transition("sent");
+        // the body streams while the response is awaited; the origin's clock for
+        // its first byte starts once the whole request is out
+        const up = server;
+        pump = bodyDone ? null : this.#sendBody(scope, up, framing).then(
+          () => {
+            bodyDone = true;
+            if (ex.state === State.READ_RESPONSE && ex.serverRead === 0) {
+              timer.arm("first-byte");
+            }
+          },
+          (err) => {
+            bodyError = asProxyError(err);
+            // a bad or vanished client body ends the exchange; an origin that
+            // stopped reading may still be answering, so its response is awaited
+            if (bodyError.reason !== "upstream-closed") up.close();
+          },
+        );
+        if (bodyDone) timer.arm("first-byte");
+        res = await readResponseHead(server, client, this.#responses, req, ex, via);
+        break;
+      } catch (err) {
+        await pump;
+        const e = bodyError ?? err;
+        if (!(reused && mayRetry && attempt === 0 && ex.serverRead === 0 && isUpstreamLoss(e))) {
+          throw e;
+        }
+        log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key });
+        server.close();
+        ({ server, reused } = await this.#upstream(scope, target, gate, null));
+      }
+    }
+    const resFraming = responseFraming(req.method, res);
+    const reusable = pool !== null && originKeepsAlive(res);
+    ex.transition("head");
+    timer.arm("stall");
+
+    // SEND_RESPONSE
+    const plan = planResponse(req, res, resFraming, keepAlive, via);
+    ex.status = res.status;
+    const length = resFraming.kind === "length" ? resFraming.length : 0;
+    const before = ex.clientWritten;
+    try {
+      await relayResponseBody(
+        plan.mode,
+        length,
+        plan.head,
+        server,
+        client,
+        this.#responseChunks,
+        ex,
+      );
+    } finally {
+      // a failure before any byte of it went out can still be answered (502)
+      ex.responseStarted = ex.clientWritten > before;
+    }
+    let keep = plan.keepAlive;
+    if (pump) {
+      // the body normally finished long before the response did; one timer tick
+      // lets a pump that is just resolving report so
+      if (!bodyDone) {
+        let tick: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([pump, new Promise((r) => tick = setTimeout(r, 0))]);
+        clearTimeout(tick);
+      }
+      if (!bodyDone) {
+        // The origin answered before the request body was all sent: the rest
+        // of the body cannot be told apart from a next request, so close.
+        keep = false;
+        server.close();
+        client.close();
+      }
+      await pump;
+      if (bodyError) keep = false;
+    }
+    if (
+      reusable && !bodyError && bodyDone && plan.mode !== "raw" && plan.mode !== "rechunk" &&
+      server.buf.length === 0 && !server.eof && !server.closed &&
+      pool.put(key, server.conn, server.buf)
+    ) {
+      ex.server = null; // pooled: not closed with the exchange
+    }
+    ex.transition(keep ? "keepalive" : "close");
+    return keep;
+  }
+
+  /** A pooled connection when one is given, else a fresh one within the connect deadline. */
+  async #upstream(
+    { ex, ctx, timer, config }: ExchangeScope,
+    target: Target,
+    gate: AddressGate | null,
+    pooled: Pooled | null,
+  ): Promise<{ server: Endpoint; reused: boolean }> {
+    let server: Endpoint;
+    if (pooled) {
+      server = new Endpoint(pooled.conn, pooled.buf, "upstream");
+      server.pending = pooled.pending;
+    } else {
+      let conn: Duplex;
+      try {
+        conn = await ctx.dial(
+          target,
+          timer.armConnect(),
+          config.connectTimeoutMs,
+          gate,
+        );
+      } finally {
+        timer.disarm();
+      }
+      // backstop: an address of this machine not known to be one (no --allow-sys)
+      const loop = ctx.self?.checkConnection(conn, target.host, target.port) ?? null;
+      if (loop) {
+        conn.close();
+        throw loop;
+      }
+      server = new Endpoint(conn, new ByteBuffer(DEFAULT_BUFFER_SIZE, HEAD_ROOM), "upstream");
+    }
+    ex.server = server;
+    return { server, reused: pooled !== null };
+  }
+
+  async #sendBody(
+    { client, ex }: ExchangeScope,
+    server: Endpoint,
+    framing: BodyFraming,
+  ): Promise<void> {
+    if (framing.kind === "length") await relayLength(client, server, framing.length, ex);
+    else if (framing.kind === "chunked") {
+      await relayChunked(client, server, this.#requestChunks, false, ex);
+    }
+  }
+}
