@@ -117,6 +117,13 @@ export async function loadRuntime(
 async function checkRoot(root: string): Promise<string> {
   try {
     const real = await Deno.realPath(root);
+    // files are read through the real path (what the inside-the-root check saw), and Deno
+    // checks the resolved path: a root reached through a symlink needs both allowed
+    if (Deno.permissions.querySync({ name: "read", path: real }).state !== "granted") {
+      throw new ConfigFileError(
+        `cannot serve ${root}: it leads to ${real}, which the Deno sandbox does not allow reading; add --allow-read=${root},${real}`,
+      );
+    }
     const info = await Deno.stat(real);
     if (!info.isDirectory) throw new ConfigFileError(`cannot serve ${root}: not a folder`);
     // realPath may be allowed where listing is not: read the folder itself once

@@ -5,10 +5,18 @@
  * before opening it (a FIFO would block the open, a device must never be
  * read), list a folder, and open a file for reading.
  *
+ * A small settled file is kept in memory by the open-file cache
+ * (file_cache.ts): while its entry is fresh, `find` answers it from the cache
+ * and `openBody` reads it from there, with no file-system call. Anything
+ * else (a folder, a large or recently changed file) is resolved, checked and
+ * opened afresh on every request, so the symlink, dotfile and FIFO checks
+ * always come right before the open.
+ *
  * @module
  */
 
 import { ProxyError } from "../errors.ts";
+import { FileCache, type FileStamp, stampOf } from "./file_cache.ts";
 import { notFound } from "./resolve.ts";
 
 export { notFound };
@@ -21,7 +29,22 @@ export interface FoundFile {
   size: number;
   /** Last modification (ms since the epoch). */
   mtimeMs: number;
+  /** Its whole content, when the open-file cache holds it. */
+  body?: Uint8Array | null;
 }
+
+/** What a file's body is read from: the open file, or the cache's copy of a small one. */
+export interface BodyReader {
+  /** Moves to `offset` from the start. */
+  seek(offset: number, whence: Deno.SeekMode.Start): Promise<number>;
+  /** Reads into `p`; the count read, or `null` at the end. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Closes the file (nothing for bytes in memory). */
+  close(): void;
+}
+
+/** The process's open-file cache (one per worker). */
+export const fileCache: FileCache = new FileCache();
 
 /** What a path names under the root. */
 export type Found =
@@ -78,19 +101,34 @@ function mapError(err: unknown, path: string): ProxyError {
  * @throws {ProxyError} 404 `not-found` (missing, a symlink leaving the root, a
  * FIFO, socket or device), 403 `forbidden` (no permission).
  */
-export async function find(rootReal: string, segments: readonly string[], shown: string) {
+export async function find(
+  rootReal: string,
+  segments: readonly string[],
+  shown: string,
+  cache: FileCache = fileCache,
+): Promise<Found> {
   const joined = segments.length === 0 ? rootReal : `${rootReal}/${segments.join("/")}`;
+  const cachedReal = cache.realPath(joined);
+  if (cachedReal !== undefined && insideRoot(rootReal, cachedReal)) {
+    const e = cache.fresh(cachedReal);
+    if (e?.body) {
+      const { size, mtimeMs } = e.stamp;
+      return { kind: "file", file: { real: cachedReal, size, mtimeMs, body: e.body } };
+    }
+  }
+  let real: string | undefined;
   try {
-    const real = await Deno.realPath(joined);
+    real = await Deno.realPath(joined);
     if (!insideRoot(rootReal, real)) throw notFound(shown);
     const info = await Deno.stat(real);
-    if (info.isDirectory) return { kind: "directory", real } as Found;
-    if (!info.isFile) throw notFound(shown);
-    return {
-      kind: "file",
-      file: { real, size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 },
-    } as Found;
+    if (!info.isDirectory && !info.isFile) throw notFound(shown);
+    const e = cache.update(real, info.isDirectory, stampOf(info));
+    if (info.isDirectory) return { kind: "directory", real };
+    if (e.body) cache.setRealPath(joined, real);
+    const file = { real, size: info.size, mtimeMs: e.stamp.mtimeMs, body: e.body };
+    return { kind: "file", file };
   } catch (err) {
+    if (real !== undefined) cache.delete(real);
     throw mapError(err, shown);
   }
 }
@@ -128,7 +166,7 @@ export async function listDirectory(real: string, shown: string): Promise<DirEnt
 export async function openFile(
   real: string,
   shown: string,
-): Promise<{ f: Deno.FsFile; size: number; mtimeMs: number }> {
+): Promise<{ f: Deno.FsFile; size: number; mtimeMs: number; stamp: FileStamp }> {
   let f: Deno.FsFile;
   try {
     f = await Deno.open(real, { read: true });
@@ -138,7 +176,69 @@ export async function openFile(
   try {
     const info = await f.stat();
     if (!info.isFile) throw notFound(shown);
-    return { f, size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
+    const stamp = stampOf(info);
+    return { f, size: stamp.size, mtimeMs: stamp.mtimeMs, stamp };
+  } catch (err) {
+    f.close();
+    throw mapError(err, shown);
+  }
+}
+
+/** A body held in memory, read like a file. */
+class BytesReader implements BodyReader {
+  readonly #bytes: Uint8Array;
+  #pos = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+
+  seek(offset: number): Promise<number> {
+    this.#pos = Math.min(offset, this.#bytes.length);
+    return Promise.resolve(this.#pos);
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    const n = Math.min(p.length, this.#bytes.length - this.#pos);
+    if (n === 0 && p.length > 0) return Promise.resolve(null);
+    p.set(this.#bytes.subarray(this.#pos, this.#pos + n));
+    this.#pos += n;
+    return Promise.resolve(n);
+  }
+
+  close(): void {}
+}
+
+/**
+ * Opens what `file` (as `find` returned it) is read from: the cache's bytes
+ * when it holds them, else the file, with its size and time taken from the
+ * open file itself. A small settled file opened here is read whole into the
+ * cache, so the next requests for it do not touch the disk.
+ */
+export async function openBody(
+  file: FoundFile,
+  shown: string,
+  cache: FileCache = fileCache,
+): Promise<{ f: BodyReader; size: number; mtimeMs: number }> {
+  if (file.body) return { f: new BytesReader(file.body), size: file.size, mtimeMs: file.mtimeMs };
+  const opened = await openFile(file.real, shown);
+  const { f, stamp } = opened;
+  if (!cache.wantsBody(stamp)) return opened;
+  try {
+    const bytes = new Uint8Array(stamp.size);
+    let n = 0;
+    while (n < bytes.length) {
+      const got = await f.read(bytes.subarray(n));
+      if (got === null) break;
+      n += got;
+    }
+    if (n < bytes.length) {
+      await f.seek(0, Deno.SeekMode.Start); // shorter than its stat: let the stream tell
+      return opened;
+    }
+    cache.setBody(file.real, stamp, bytes);
+    f.close();
+    return { f: new BytesReader(bytes), size: stamp.size, mtimeMs: stamp.mtimeMs };
   } catch (err) {
     f.close();
     throw mapError(err, shown);

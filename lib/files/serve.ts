@@ -2,14 +2,14 @@
  * The file server's side of an exchange (`--root`): READ_REQUEST ->
  * SEND_RESPONSE with no upstream. Decides the answer with the sans-io
  * modules (path rules, preconditions, ranges, the head), finds and opens the
- * file with open.ts, and streams the body through one reused 64 KiB window
- * with the same backpressure as a proxied body: a window is read from the
- * file only once the previous one is written.
+ * file with open.ts (a small file may come from the open-file cache, in
+ * memory), and streams the body through one reused window (64 KiB, or 1 MiB
+ * for a long body: windows.ts) with the same backpressure as a proxied body:
+ * a window is read from the file only once the previous one is written.
  *
  * @module
  */
 
-import { DEFAULT_BUFFER_SIZE } from "../buffer.ts";
 import { ProxyError } from "../errors.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
 import { requestFraming } from "../http1/framing.ts";
@@ -17,9 +17,19 @@ import { send } from "../relay.ts";
 import { errorResponse } from "../responses.ts";
 import { evaluatePreconditions, makeEtag } from "./conditional.ts";
 import { fileResponseHead, redirectHead } from "./file_head.ts";
+import { httpDate } from "./http_date.ts";
 import { renderListing } from "./listing.ts";
 import { contentType } from "./mime.ts";
-import { find, forbidden, type Found, listDirectory, notFound, openFile } from "./open.ts";
+import {
+  type BodyReader,
+  find,
+  forbidden,
+  type Found,
+  type FoundFile,
+  listDirectory,
+  notFound,
+  openBody,
+} from "./open.ts";
 import {
   contentRange,
   ifRangeAllows,
@@ -29,14 +39,11 @@ import {
 } from "./ranges.ts";
 import { encodePath } from "./encode_path.ts";
 import { resolvePath } from "./resolve.ts";
-
-/** 64 KiB windows of finished file bodies, kept for the next ones. */
-const spare: Uint8Array[] = [];
-const MAX_SPARE = 64;
+import { giveWindow, takeWindow } from "./windows.ts";
 
 /** What a request under the root comes to, before any body byte is read. */
 type Answer =
-  | { kind: "file"; real: string; size: number; mtimeMs: number; name: string }
+  | ({ kind: "file"; name: string } & FoundFile)
   | { kind: "redirect"; location: string }
   | { kind: "listing"; html: Uint8Array };
 
@@ -72,7 +79,8 @@ export async function serveFiles(scope: ExchangeScope, path: string): Promise<bo
     keep &&= req.minor === 1;
     ex.status = err.status;
     ex.reason = err.reason;
-    const headers = err.status === 405 ? ALLOW : [];
+    // an origin server's 4xx carries Date too (RFC 9110 section 6.6.1)
+    const headers = [["Date", httpDate(Date.now())] as const, ...(err.status === 405 ? ALLOW : [])];
     await send(
       scope.client,
       errorResponse(err, config.viaName, { keepAlive: keep, origin: true, headers }),
@@ -194,11 +202,11 @@ async function sendFile(
     await send(client, fileResponseHead({ ...base, status: pre, contentLength: 0 }), ex);
     return keep;
   }
-  const { f, size, mtimeMs } = await openFile(a.real, a.name);
+  const { f, size, mtimeMs } = await openBody(a, a.name); // a small cached file: from memory
   try {
     if (size !== a.size || mtimeMs !== a.mtimeMs) {
       // changed since it was found: describe what will be read
-      return await sendFile(scope, keep, { ...a, size, mtimeMs });
+      return await sendFile(scope, keep, { ...a, size, mtimeMs, body: null });
     }
     // Range applies to GET only (RFC 9110 section 14.2); two Range lines are no range
     const ranges = h.getAll("range");
@@ -280,7 +288,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  */
 async function streamFile(
   { client, ex }: ExchangeScope,
-  f: Deno.FsFile,
+  f: BodyReader,
   lead: Uint8Array,
   start: number,
   count: number,
@@ -289,7 +297,7 @@ async function streamFile(
     await send(client, lead, ex);
     return;
   }
-  const win = spare.pop() ?? new Uint8Array(DEFAULT_BUFFER_SIZE + 1024);
+  const win = takeWindow(count);
   try {
     if (start > 0) await f.seek(start, Deno.SeekMode.Start);
     let off = 0;
@@ -308,6 +316,6 @@ async function streamFile(
       off = 0;
     }
   } finally {
-    if (spare.length < MAX_SPARE) spare.push(win);
+    giveWindow(win);
   }
 }

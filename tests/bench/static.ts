@@ -9,8 +9,9 @@
  *
  * Run only this part with `deno task bench --static`. Environment, besides the
  * bench's own: `BENCH_REPS` (repetitions, default 1), `BENCH_STATIC_SERVERS`
- * (comma-separated subset of sluice,nginx,caddy,deno), `BENCH_SLUICE_BEFORE`
- * (a checkout of sluice to run beside this one, as "sluice-before").
+ * (comma-separated subset of sluice,nginx,caddy,deno), `BENCH_SLUICE_OTHERS`
+ * (`LABEL=DIR,...`: other checkouts of sluice to run beside this one, as
+ * "sluice-LABEL", for before/after comparisons).
  *
  * @module
  */
@@ -179,8 +180,10 @@ export async function benchStatic(dir: string): Promise<void> {
 
   const servers: Server[] = [];
   if (wanted.includes("sluice")) servers.push(await startSluice("sluice", ROOT, www, pin));
-  const before = Deno.env.get("BENCH_SLUICE_BEFORE");
-  if (before) servers.push(await startSluice("sluice-before", before, www, pin));
+  for (const other of (Deno.env.get("BENCH_SLUICE_OTHERS") ?? "").split(",").filter(Boolean)) {
+    const [label, checkout] = other.split("=");
+    servers.push(await startSluice(`sluice-${label}`, checkout, www, pin));
+  }
   const nginx = wanted.includes("nginx") ? await which("nginx", ["/usr/sbin/nginx"]) : "";
   if (nginx) servers.push(await startNginx(dir, www, pin, nginx));
   else if (nginx === null) notes.push("nginx not found: its column is left out");

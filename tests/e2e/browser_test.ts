@@ -4,18 +4,7 @@
  * ignored) where Chromium is not installed (`apt-get install chromium`).
  */
 import assert from "node:assert/strict";
-import { bytes, rawOrigin, readHead, text, withProxy } from "./harness.ts";
-
-function findChromium(): string | null {
-  for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
+import { bytes, findChromium, rawOrigin, readHead, text, withProxy } from "./harness.ts";
 
 const chromium = findChromium();
 

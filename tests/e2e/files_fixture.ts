@@ -16,6 +16,7 @@ import {
   curl,
   findSeq,
   type ProxyProcess,
+  readAll,
   SERVE_FLAGS,
   text,
   withSpawnedProxy,
@@ -124,19 +125,7 @@ export async function rawAsk(port: number, request: string | Uint8Array): Promis
   try {
     const b = typeof request === "string" ? bytes(request) : request;
     for (let off = 0; off < b.length;) off += await conn.write(b.subarray(off));
-    const parts: Uint8Array[] = [];
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await conn.read(buf);
-      } catch {
-        break;
-      }
-      if (n === null) break;
-      parts.push(buf.slice(0, n));
-    }
-    const all = concat(...parts);
+    const all = await readAll(conn);
     const end = findSeq(all, bytes("\r\n\r\n"));
     assert.ok(end >= 0, `no response head: ${JSON.stringify(text(all))}`);
     const head = text(all.subarray(0, end + 4));

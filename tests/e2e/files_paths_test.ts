@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { assertAccessLine } from "./harness.ts";
+import { assertAccessLine, RawClient, text } from "./harness.ts";
 import { curlGot, makeFixture, rawAsk, re, SECRET } from "./files_fixture.ts";
 
 const ODD = `<b>&"x'.txt`;
@@ -69,6 +69,24 @@ Deno.test("files by path: folders, listing, fallback, dotfiles, FIFO, symlinks, 
         assert.doesNotMatch(r.text, /a b\.txt/);
         assert.equal((await curlGot([`${base}/a.txt/`])).status, 404, "a file is no folder");
         await assertAccessLine(p, "GET /list/ 403 .*forbidden");
+      });
+
+      await t.step("a 404 is an origin's answer: Date, no Proxy-Status, kept open", async () => {
+        const c = await RawClient.connect(p.port);
+        try {
+          await c.write("GET /nothing.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+          const r = await c.read();
+          assert.equal(r.status, 404);
+          assert.equal(r.headers.get("x-sluice-reason"), "not-found");
+          assert.ok(r.headers.has("date") && !r.headers.has("proxy-status"), r.head);
+          assert.ok(!r.headers.has("connection"), r.head);
+          await c.write("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+          const next = await c.read();
+          assert.equal(next.status, 200);
+          assert.equal(text(next.body), "alpha");
+        } finally {
+          c.close();
+        }
       });
 
       await t.step("dotfiles are 404, however they are spelled", async () => {
@@ -173,6 +191,10 @@ Deno.test("files by path: folders, listing, fallback, dotfiles, FIFO, symlinks, 
           if (body !== null) assert.equal(got.text, body);
           else assert.match(got.text, /inner\.txt/);
         }
+        // under the documented --allow-read=ROOT too, a symlink out of the root is a 404
+        assert.equal((await curlGot([`${base}/out.txt`])).status, 404);
+        assert.equal((await curlGot([`${base}/outdir/secret.txt`])).status, 404);
+        assert.equal((await curlGot([`${base}/in.txt`])).text, "alpha");
         // a folder with an index still gets its index
         assert.equal((await curlGot([`${base}/docs/`])).text, "<h1>docs</h1>");
         assert.equal((await curlGot(["-I", `${base}/list/`])).body.length, 0);

@@ -468,3 +468,15 @@ export async function assertAccessLine(p: ProxyProcess, pattern: string): Promis
   for (let i = 0; i < 60 && !re.test(p.log()); i++) await delay(50);
   if (!re.test(p.log())) throw new Error(`no access line matching ${re} in:\n${p.log()}`);
 }
+
+/** Headless Chromium's path, or null where it is not installed (`apt-get install chromium`). */
+export function findChromium(): string | null {
+  for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]) {
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
