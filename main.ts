@@ -49,6 +49,13 @@ export async function main(args: string[]): Promise<number> {
     e.preventDefault();
     log.error("Unhandled rejection (kept running): {reason}", { reason: String(e.reason) });
   });
+  // SIGINT/SIGTERM are handled from before the listening lines: a supervisor that stops
+  // sluice as soon as it reads one gets a clean drain, not the default kill
+  const stopped = Promise.withResolvers<string>();
+  const onSignal = (sig: string) => () => stopped.resolve(sig);
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((s) => [s, onSignal(s)] as const);
+  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
   const server = new ProxyServer(config, dialTarget, policy);
   const reusePort = config.workers > 1;
   let workers: WorkerGroup | null = null;
@@ -65,6 +72,7 @@ export async function main(args: string[]): Promise<number> {
       );
     }
   } catch (err) {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     await server.drain(0);
     if (err instanceof ListenError) {
       console.error(`sluice: ${err.message}`);
@@ -102,11 +110,6 @@ export async function main(args: string[]): Promise<number> {
   };
   const onHup = () => reloading = reloading.then(reload);
 
-  const stopped = Promise.withResolvers<string>();
-  const onSignal = (sig: string) => () => stopped.resolve(sig);
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const handlers = signals.map((s) => [s, onSignal(s)] as const);
-  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", onHup);
   const sig = await stopped.promise;
   log.info("{signal}: draining (up to {ms} ms)", { signal: sig, ms: config.drainTimeoutMs });
