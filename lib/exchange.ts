@@ -6,6 +6,7 @@
  */
 
 import type { ByteBuffer } from "./buffer.ts";
+import { now } from "./clock.ts";
 import type { Reason } from "./errors.ts";
 import { type Event, next, State } from "./state.ts";
 
@@ -107,8 +108,8 @@ export class Exchange {
   user: string | null = null;
   /** Whether a response head went to the client (errors after that can only close). */
   responseStarted = false;
-  /** Start time (ms, `performance.now()`). */
-  readonly started: number = performance.now();
+  /** Start time (ms, the turn-cached `performance.now()` of clock.ts). */
+  readonly started: number = now();
 
   /** Creates the record for exchange `seq` of a connection. */
   constructor(seq: number) {
@@ -124,6 +125,6 @@ export class Exchange {
 
   /** Milliseconds since the exchange began. */
   elapsed(): number {
-    return performance.now() - this.started;
+    return now() - this.started;
   }
 }

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { now as clockNow } from "./clock.ts";
+
 /** What a deadline guards. */
 export type DeadlineKind =
   | "idle" // a keep-alive client connection waiting for its next request
@@ -89,7 +91,7 @@ export class Timers {
   #interval: ReturnType<typeof setInterval> | null = null;
 
   /** Creates a walker ticking every `resolutionMs` on the clock `now`. */
-  constructor(resolutionMs = 250, now: () => number = () => performance.now()) {
+  constructor(resolutionMs = 250, now: () => number = clockNow) {
     this.resolutionMs = resolutionMs;
     this.now = now;
   }

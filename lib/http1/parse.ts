@@ -98,8 +98,12 @@ abstract class HeadParser<T, S> {
   #lineStart = 0;
   /** The start line, once its line end arrived. */
   #start: S | null = null;
-  /** The fields parsed so far, each as soon as its line end arrived. */
-  #headers = new HeaderList();
+  /**
+   * The fields checked so far, each as soon as its line end arrived, as four
+   * offsets (name start, name end, value start, value end) into the head's
+   * bytes. The text is decoded once, when the head is complete.
+   */
+  #fields: number[] = [];
 
   /** Creates a parser with the given limits. */
   constructor(limits: Partial<HeadLimits> = {}) {
@@ -116,7 +120,7 @@ abstract class HeadParser<T, S> {
     this.#pos = 0;
     this.#lineStart = 0;
     this.#start = null;
-    this.#headers = new HeaderList();
+    this.#fields = [];
   }
 
   /**
@@ -148,7 +152,7 @@ abstract class HeadParser<T, S> {
         }
         const consumed = lf + 1;
         if (consumed > lim.maxHead) throw this.tooLarge();
-        const head = this.finish(this.#start, this.#headers);
+        const head = this.finish(this.#start, this.#decodeFields(bytes));
         this.reset();
         return { head, consumed };
       }
@@ -157,7 +161,7 @@ abstract class HeadParser<T, S> {
         if (end - this.#lineStart > lim.maxLine) throw this.lineTooLong();
         this.#start = this.startLine(bytes, this.#lineStart, end);
       } else {
-        if (this.#headers.size >= lim.maxHeaders) throw this.tooManyHeaders();
+        if (this.#fields.length >= 4 * lim.maxHeaders) throw this.tooManyHeaders();
         this.field(bytes, this.#lineStart, end);
       }
       this.#lineStart = lf + 1;
@@ -169,6 +173,22 @@ abstract class HeadParser<T, S> {
     if (this.#start === null && partial > lim.maxLine) throw this.lineTooLong();
     if (bytes.length >= lim.maxHead) throw this.tooLarge();
     return null;
+  }
+
+  /** The checked fields as a header list: one decode of their bytes, then a slice per string. */
+  #decodeFields(bytes: Uint8Array): HeaderList {
+    const f = this.#fields;
+    const headers = new HeaderList();
+    if (f.length === 0) return headers;
+    const base = f[0];
+    const text = latin1(bytes, base, f[f.length - 1]);
+    for (let i = 0; i < f.length; i += 4) {
+      headers.append(
+        text.slice(f[i] - base, f[i + 1] - base),
+        text.slice(f[i + 2] - base, f[i + 3] - base),
+      );
+    }
+    return headers;
   }
 
   /** Whether empty lines before the start line are skipped (requests: yes). */
@@ -224,7 +244,6 @@ abstract class HeadParser<T, S> {
       throw this.error(400, "bad-header", "invalid character in a field name");
     }
     if (j === start) throw this.error(400, "bad-header", "empty field name");
-    const name = latin1(bytes, start, j);
     let vs = j + 1;
     let ve = end;
     while (vs < ve && (bytes[vs] === SP || bytes[vs] === HTAB)) vs++;
@@ -239,7 +258,7 @@ abstract class HeadParser<T, S> {
         );
       }
     }
-    this.#headers.append(name, latin1(bytes, vs, ve));
+    this.#fields.push(start, j, vs, ve);
   }
 }
 
