@@ -11,13 +11,13 @@ import type { BodyFraming } from "./framing.ts";
 import type { RequestHead, ResponseHead } from "./parse.ts";
 import type { Target } from "./target.ts";
 
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const utf8 = new TextEncoder();
 
 /** Encodes a head string as ISO-8859-1 bytes (the inverse of `latin1`). */
 export function encodeLatin1(s: string): Uint8Array {
   // ASCII, the usual head, is the same in UTF-8: let the native encoder do it
-  if (ASCII.test(s)) return utf8.encode(s);
+  if (!NON_ASCII.test(s)) return utf8.encode(s);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
