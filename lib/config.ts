@@ -12,9 +12,7 @@ import { parseArgs } from "node:util";
 import { RuleError, type RuleSpec } from "./policy/rule.ts";
 import {
   ConfigError,
-  ConfigFileError,
   type CountKey,
-  LOG_LEVELS,
   type LogLevel,
   OPTIONS,
   optionSpec,
@@ -24,6 +22,22 @@ import {
   suggest,
 } from "./config_options.ts";
 import { parseConfigText, readError } from "./config_file.ts";
+import {
+  type ListenAddress,
+  listenAddress,
+  parseConnectPorts,
+  parseCount,
+  parseFileName,
+  parseLogLevel,
+  parsePort,
+  parseRealm,
+  parseSeconds,
+  parseToken,
+  Problem,
+  read,
+} from "./config_values.ts";
+
+export type { ListenAddress } from "./config_values.ts";
 
 export {
   ConfigError,
@@ -40,14 +54,6 @@ export {
   type SecondsKey,
   VERSION,
 } from "./config_options.ts";
-
-/** A listen address. */
-export interface ListenAddress {
-  /** Host or IP literal (IPv6 without brackets). */
-  hostname: string;
-  /** Port. */
-  port: number;
-}
 
 /** The effective configuration. */
 export interface Config {
@@ -139,72 +145,6 @@ export interface Validators {
   config?: (config: Config) => void;
 }
 
-/** A value's problem, before it is known where the value came from. */
-class Problem extends Error {}
-
-function fail(problem: string): never {
-  throw new Problem(problem);
-}
-
-function useError(use: RawUse, problem: string): ConfigError {
-  return use.file
-    ? new ConfigFileError(`${use.where}: ${problem}`)
-    : new ConfigError(`Invalid ${use.where} "${use.value}": ${problem}`);
-}
-
-/** Applies `parse` to a use's value; a problem becomes an error naming the flag or file key. */
-function read<T>(use: RawUse, parse: (s: string) => T): T {
-  try {
-    return parse(String(use.value));
-  } catch (err) {
-    if (err instanceof Problem || err instanceof RuleError) throw useError(use, err.message);
-    throw err;
-  }
-}
-
-function parsePort(s: string, what = ""): number {
-  if (!/^[0-9]{1,5}$/.test(s) || Number(s) > 65535) {
-    fail(`${what}expected a number from 0 to 65535`);
-  }
-  return Number(s);
-}
-
-function parseSeconds(s: string): number {
-  const n = Number(s);
-  if (s.trim() === "" || !Number.isFinite(n) || n < 0) fail("expected seconds (a number >= 0)");
-  return Math.round(n * 1000);
-}
-
-function parseCount(min: number): (s: string) => number {
-  return (s) => {
-    if (!/^[0-9]{1,9}$/.test(s) || Number(s) < min) fail(`expected a whole number >= ${min}`);
-    return Number(s);
-  };
-}
-
-function listenPort(s: string): number {
-  return parsePort(s, `port "${s}": `);
-}
-
-function listenAddress(s: string, defaultPort: number): ListenAddress {
-  if (s.startsWith("[")) {
-    const close = s.indexOf("]");
-    if (close < 0) fail("unclosed [");
-    const rest = s.slice(close + 1);
-    if (rest !== "" && !rest.startsWith(":")) fail("expected [IPV6] or [IPV6]:PORT");
-    return { hostname: s.slice(1, close), port: rest ? listenPort(rest.slice(1)) : defaultPort };
-  }
-  const colons = s.split(":").length - 1;
-  if (colons > 1) return { hostname: s, port: defaultPort };
-  if (colons === 1) {
-    const [host, port] = s.split(":");
-    return { hostname: host || "0.0.0.0", port: listenPort(port) };
-  }
-  if (s === "") fail("expected HOST[:PORT]");
-  if (/^[0-9]+$/.test(s)) return { hostname: "127.0.0.1", port: listenPort(s) };
-  return { hostname: s, port: defaultPort };
-}
-
 /**
  * Parses `HOST[:PORT]`, `[V6]:PORT`, a bare IPv6 literal or a bare PORT.
  * Throws {@linkcode ConfigError} (`Invalid --listen "[::1": unclosed [`).
@@ -220,44 +160,6 @@ export function parseListen(s: string, defaultPort: number): ListenAddress {
     { name: "listen", value: s, where: "--listen" },
     (v) => listenAddress(v, defaultPort),
   );
-}
-
-function parseConnectPorts(s: string): Set<number> | null {
-  if (s.trim() === "*") return null;
-  const ports = new Set<number>();
-  for (const part of s.split(",").map((p) => p.trim())) {
-    if (!/^[0-9]{1,5}$/.test(part) || Number(part) < 1 || Number(part) > 65535) {
-      fail(`entry "${part}": expected a port from 1 to 65535, or "*" alone for any`);
-    }
-    ports.add(Number(part));
-  }
-  return ports;
-}
-
-function parseLogLevel(s: string): LogLevel {
-  if (!(LOG_LEVELS as readonly string[]).includes(s)) {
-    fail(`expected one of ${LOG_LEVELS.join(", ")}`);
-  }
-  return s as LogLevel;
-}
-
-function parseToken(s: string): string {
-  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(s)) {
-    fail("expected a token: 1 to 64 of A-Z a-z 0-9 ! # $ % & ' * + . ^ _ ` | ~ -");
-  }
-  return s;
-}
-
-function parseRealm(s: string): string {
-  if (!/^[\x20-\x7e]{1,128}$/.test(s) || /["\\]/.test(s)) {
-    fail('expected 1 to 128 printable ASCII characters without " or \\');
-  }
-  return s;
-}
-
-function parseFileName(s: string): string {
-  if (s === "") fail("expected a file name");
-  return s;
 }
 
 /**
