@@ -144,13 +144,18 @@ export class BcryptWorker {
    * a new worker.
    */
   close(): void {
+    for (const r of this.#stop()) r.reject(new Error("Password verifier closed"));
+  }
+
+  /** Terminates the worker and hands back the checks that were waiting for it. */
+  #stop() {
     clearTimeout(this.#idle);
     this.#idle = undefined;
     this.#worker?.terminate();
     this.#worker = null;
     const waiting = [...this.#requests.values()];
     this.#requests.clear();
-    for (const r of waiting) r.reject(new Error("Password verifier closed"));
+    return waiting;
   }
 
   #start(): Worker | null {
@@ -192,12 +197,6 @@ export class BcryptWorker {
           "checking them in the event loop instead, which stalls other exchanges meanwhile",
       );
     }
-    clearTimeout(this.#idle);
-    this.#idle = undefined;
-    this.#worker?.terminate();
-    this.#worker = null;
-    const waiting = [...this.#requests.values()];
-    this.#requests.clear();
-    for (const r of waiting) this.#fallback(r.password, r.hash).then(r.resolve, r.reject);
+    for (const r of this.#stop()) this.#fallback(r.password, r.hash).then(r.resolve, r.reject);
   }
 }
