@@ -369,7 +369,7 @@ export function suggest(given: string, names: readonly string[]): string | undef
 /** The `--help` text, generated from {@linkcode OPTIONS}. */
 export function helpText(): string {
   const lines = [
-    `sluice ${VERSION}: an HTTP/1.x forward proxy`,
+    `sluice ${VERSION}: an HTTP/1.x forward proxy and static file server`,
     "",
     "Usage: sluice [PORT] [options]",
     "",
