@@ -42,7 +42,7 @@ export interface CachedFile {
 
 /** Limits and clock of a {@linkcode FileCache}. */
 export interface FileCacheOptions {
-  /** How long a resolution or stat is trusted (ms); 0 turns the cache off. Default 1000. */
+  /** How long a resolution or stat is trusted (ms); 0 turns the cache off. Default 100. */
   validMs?: number;
   /** Largest file whose bytes are kept. Default 64 KiB. */
   maxFileBytes?: number;
@@ -117,7 +117,7 @@ export class FileCache {
 
   /** Creates an empty cache. */
   constructor(options: FileCacheOptions = {}) {
-    this.#validMs = options.validMs ?? 1000;
+    this.#validMs = options.validMs ?? 100;
     this.#maxFileBytes = options.maxFileBytes ?? 64 * 1024;
     this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
     this.#maxEntries = options.maxEntries ?? 10_000;
