@@ -26,8 +26,8 @@ export interface Reclaimable {
   readonly idleSince: number;
   /** Whether it has already finished an exchange (a kept-alive connection). */
   readonly kept: boolean;
-  /** Closes it; called only while it is idle. */
-  closeIdle(): void;
+  /** Closes it if it is idle (it is, when admission calls this). */
+  closeIfIdle(): void;
 }
 
 /** A counted place for one connection; give it back with {@linkcode Admission.release}. */
@@ -233,7 +233,7 @@ export class Admission {
       if (over.cap === "client" && s.ip !== ip) continue;
       this.release(s);
       this.#onReclaim(s);
-      s.conn!.closeIdle();
+      s.conn!.closeIfIdle();
     }
   }
 }

@@ -19,7 +19,7 @@ import { type RequestHead, RequestParser } from "./http1/parse.ts";
 import { logAccess, logger } from "./log.ts";
 import { fill, send } from "./relay.ts";
 import { errorResponse } from "./responses.ts";
-import { route } from "./route.ts";
+import { route, type RouteConfig } from "./route.ts";
 import { State } from "./state.ts";
 import { ConnectionTimer } from "./connection_timer.ts";
 import type { ConnectionContext } from "./connection_context.ts";
@@ -57,6 +57,8 @@ export class Connection {
   /** The forward proxy's parsers and decoders, made at this connection's first proxy request. */
   #forwarder: Forwarder | null = null;
   readonly #timer: ConnectionTimer;
+  /** What routing reads of the configuration in force (made once, read at each request). */
+  readonly #routing: RouteConfig;
   #seq = 0;
   #idle = true;
   /** When the connection last began waiting for a request with nothing buffered (timers clock). */
@@ -75,6 +77,15 @@ export class Connection {
     this.#ctx = ctx;
     this.#timer = new ConnectionTimer(ctx.timers, ctx.config, this.#client, () => this.#current);
     this.#idleSince = ctx.timers.now();
+    this.#routing = {
+      get files() {
+        return ctx.config.rootReal !== null;
+      },
+      get forward() {
+        return ctx.config.forward;
+      },
+      isSelf: (host, port) => ctx.self?.isSelfHost(host, port) ?? false,
+    };
   }
 
   /** Whether the connection is waiting for the first byte of a request. */
@@ -104,11 +115,6 @@ export class Connection {
   reconfigure(): void {
     // an exchange past its request head keeps the deadlines it began with
     if (this.#current?.state === State.READ_REQUEST) this.#timer.use(this.#ctx.config);
-  }
-
-  /** Closes the connection if idle (admission making room at a cap). */
-  closeIdle(): void {
-    this.closeIfIdle();
   }
 
   /** Closes both sockets of the exchange in flight, at once. */
@@ -231,14 +237,6 @@ export class Connection {
     }
   }
 
-  /** Whether `host:port` is this server (`localhost` as the loopback addresses it names). */
-  #isSelf(host: string, port: number): boolean {
-    const self = this.#ctx.self;
-    if (!self) return false;
-    if (host !== "localhost") return self.isSelf(host, port);
-    return self.isSelf("127.0.0.1", port) || self.isSelf("::1", port);
-  }
-
   async #exchange(ex: Exchange): Promise<boolean> {
     // READ_REQUEST
     const req = await this.#readRequest(ex);
@@ -263,11 +261,7 @@ export class Connection {
       keepAlive: clientWantsKeepAlive(req) && !this.#ctx.draining,
     };
     // who answers is decided once
-    const r = route(req.method, req.target, {
-      files: config.rootReal !== null,
-      forward: config.forward,
-      isSelf: (host, port) => this.#isSelf(host, port),
-    });
+    const r = route(req.method, req.target, this.#routing);
     if (r.kind === "files") return await serveFiles(scope, r.path);
 
     // the forward proxy and tunnels: the policy that applies to proxy requests

@@ -14,24 +14,26 @@ const encoder = new TextEncoder();
 /** Tag put after the level on every line (`w2` in a worker), or "". */
 let tag = "";
 
-function render(record: LogRecord): string {
+/** Writes one log line to stderr: time, level, worker tag, category, message. */
+function writeLine(timeMs: number, level: string, category: string, msg: string): void {
+  const line = `${new Date(timeMs).toISOString()} ${
+    level.toUpperCase().padEnd(7)
+  } ${tag}${category} ${msg}\n`;
+  try {
+    Deno.stderr.writeSync(encoder.encode(line));
+  } catch {
+    // stderr closed: logging must never take the proxy down
+  }
+}
+
+/** A sink writing one line per record to stderr. */
+function stderrSink(record: LogRecord): void {
   let msg = "";
   for (let i = 0; i < record.message.length; i++) {
     const part = record.message[i];
     msg += i % 2 === 0 ? part : typeof part === "string" ? part : JSON.stringify(part);
   }
-  const time = new Date(record.timestamp).toISOString();
-  const level = record.level.toUpperCase().padEnd(7);
-  return `${time} ${level} ${tag}${record.category.join(".")} ${msg}\n`;
-}
-
-/** A sink writing one line per record to stderr. */
-function stderrSink(record: LogRecord): void {
-  try {
-    Deno.stderr.writeSync(encoder.encode(render(record)));
-  } catch {
-    // stderr closed: logging must never take the proxy down
-  }
+  writeLine(record.timestamp, record.level, record.category.join("."), msg);
 }
 
 /**
@@ -45,14 +47,7 @@ function stderrSink(record: LogRecord): void {
  * ```
  */
 export function announce(category: string, message: string): void {
-  const time = new Date().toISOString();
-  try {
-    Deno.stderr.writeSync(
-      encoder.encode(`${time} ${"NOTICE".padEnd(7)} ${tag}sluice.${category} ${message}\n`),
-    );
-  } catch {
-    // stderr closed
-  }
+  writeLine(Date.now(), "notice", `sluice.${category}`, message);
 }
 
 /**

@@ -10,7 +10,7 @@ class FakeConn implements Reclaimable {
   idleSince = -1;
   kept = false;
   closed = false;
-  closeIdle(): void {
+  closeIfIdle(): void {
     this.closed = true;
   }
 }

@@ -211,7 +211,7 @@ async function sendFile(
     // Range applies to GET only (RFC 9110 section 14.2); two Range lines are no range
     const ranges = h.getAll("range");
     const range = req.method === "GET" && ranges.length === 1 &&
-        ifRangeAllows(h.get("if-range"), etag, a.mtimeMs, Date.now())
+        ifRangeAllows(h.get("if-range"), etag, a.mtimeMs, opts.dateMs)
       ? parseRange(ranges[0], size)
       : { kind: "none" as const };
     timer.arm("stall");

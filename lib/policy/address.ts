@@ -92,8 +92,8 @@ export function parseIp(s: string): Uint8Array | null {
   return parseV4Into(s, out, 12) ? out : null;
 }
 
-/** Whether 16 bytes are an IPv4-mapped address (`::ffff:0:0/96`). */
-function isMapped(b: Uint8Array): boolean {
+/** Whether 16 bytes are an IPv4-mapped address (`::ffff:0:0/96`): how IPv4 is held here. */
+export function isMapped(b: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
   return b[10] === 0xff && b[11] === 0xff;
 }

@@ -16,7 +16,7 @@
 
 import { ProxyError } from "../errors.ts";
 import { formatAuthority } from "../http1/target.ts";
-import { formatIp, loopbackAlias, parseIp } from "../policy/address.ts";
+import { formatIp, isMapped, loopbackAlias, parseIp } from "../policy/address.ts";
 import type { AddressGate } from "../policy/policy.ts";
 
 /** A bound listen address (as `Deno.TcpListener.addr` reports it). */
@@ -47,14 +47,9 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return a.every((x, i) => x === b[i]);
 }
 
-/** Whether 16 bytes are IPv4 (IPv4-mapped, `::ffff:0:0/96`). */
-function isV4(ip: Uint8Array): boolean {
-  return ip.subarray(0, 10).every((x) => x === 0) && ip[10] === 0xff && ip[11] === 0xff;
-}
-
 /** 127.0.0.0/8 (IPv4-mapped too) or ::1; not NAT64 or 6to4 forms, which leave the machine. */
 function isLoopback(ip: Uint8Array): boolean {
-  if (isV4(ip)) return ip[12] === 127;
+  if (isMapped(ip)) return ip[12] === 127;
   return ip.subarray(0, 15).every((x) => x === 0) && ip[15] === 1;
 }
 
@@ -86,7 +81,7 @@ export class SelfAddresses {
       const ip = parseIp(hostname);
       if (ip === null) continue;
       // only 0.0.0.0 and :: have a loopback alias: they are the wildcards
-      const wildcard = loopbackAlias(ip) === null ? null : isV4(ip) ? "v4" : "any";
+      const wildcard = loopbackAlias(ip) === null ? null : isMapped(ip) ? "v4" : "any";
       this.#listeners.push({ ip, port, wildcard, text: formatAuthority(formatIp(ip), port) });
       this.#ports.add(port);
     }
@@ -142,10 +137,20 @@ export class SelfAddresses {
   isSelf(address: string, port: number): boolean {
     return this.match(address, port) !== null;
   }
+  /**
+   * Whether a request target's `host:port` names this proxy before any
+   * DNS: an address that reaches it, or `localhost` (which names the
+   * loopback addresses). Other names are checked on the addresses they
+   * resolve to, by {@linkcode SelfAddresses.gate}.
+   */
+  isSelfHost(host: string, port: number): boolean {
+    if (host !== "localhost") return this.isSelf(host, port);
+    return this.isSelf("127.0.0.1", port) || this.isSelf("::1", port);
+  }
 
   /** Whether wildcard listener `l` accepts connections to `ip` (by address family). */
   #covers(l: Listener, ip: Uint8Array): boolean {
-    return l.wildcard === "any" || isV4(ip);
+    return l.wildcard === "any" || isMapped(ip);
   }
 
   /**
