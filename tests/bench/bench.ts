@@ -31,6 +31,7 @@ import {
   stopAll,
   waitForPort,
   which,
+  writeNginxConf,
 } from "./procs.ts";
 import {
   builtinLoad,
@@ -63,24 +64,7 @@ export async function startOrigin(
   const port = freePort();
   const nginx = Deno.env.get("BENCH_NO_NGINX") ? null : await which("nginx", ["/usr/sbin/nginx"]);
   if (nginx) {
-    const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-      .map((t) => `  ${t}_temp_path ${dir}/${t};\n`).join("");
-    const conf = `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  default_type application/octet-stream;
-${temps}  server { listen ${HOST}:${port}; root ${www}; }
-}
-`;
-    const confPath = `${dir}/nginx.conf`;
-    await Deno.writeTextFile(confPath, conf);
+    const confPath = await writeNginxConf(dir, port, www);
     const p = spawn("nginx", nginx, ["-p", dir, "-e", `${dir}/error.log`, "-c", confPath]);
     await waitForPort(port, p);
     return { kind: `nginx (${nginx})`, port };

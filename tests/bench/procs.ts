@@ -173,3 +173,33 @@ export async function runBounded(
   }
   Deno.exit(abortCode ?? code);
 }
+
+/**
+ * Writes a one-worker nginx configuration serving `www` on `HOST:port` into
+ * `dir` (with its pid, error log and temp paths there, so it runs unprivileged
+ * beside others), as the bench's origin and its static-file peer both use;
+ * returns the config file's path.
+ */
+export async function writeNginxConf(dir: string, port: number, www: string): Promise<string> {
+  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+    .map((t) => `  ${t}_temp_path ${dir}/${t};\n`).join("");
+  const path = `${dir}/nginx.conf`;
+  await Deno.writeTextFile(
+    path,
+    `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  default_type application/octet-stream;
+${temps}  server { listen ${HOST}:${port}; root ${www}; }
+}
+`,
+  );
+  return path;
+}

@@ -36,6 +36,7 @@ import {
   spawn,
   waitForPort,
   which,
+  writeNginxConf,
 } from "./procs.ts";
 
 /** A file server under test. */
@@ -94,30 +95,8 @@ async function startNginx(dir: string, www: string, pin: boolean, nginx: string)
   const port = freePort();
   const d = `${dir}/nginx-static`;
   await Deno.mkdir(d, { recursive: true });
-  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-    .map((t) => `  ${t}_temp_path ${d}/${t};\n`).join("");
-  await Deno.writeTextFile(
-    `${d}/nginx.conf`,
-    `daemon off;\nworker_processes 1;\npid ${d}/nginx.pid;\nerror_log ${d}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  default_type application/octet-stream;
-${temps}  server { listen ${HOST}:${port}; root ${www}; }
-}
-`,
-  );
-  const [cmd, argv] = pinned(pin, nginx, [
-    "-p",
-    d,
-    "-e",
-    `${d}/error.log`,
-    "-c",
-    `${d}/nginx.conf`,
-  ]);
+  const conf = await writeNginxConf(d, port, www);
+  const [cmd, argv] = pinned(pin, nginx, ["-p", d, "-e", `${d}/error.log`, "-c", conf]);
   const proc = spawn("nginx", cmd, argv);
   await waitForPort(port, proc);
   const worker = Number((await sh(`cat /proc/${proc.child.pid}/task/*/children`)).trim());

@@ -15,6 +15,7 @@ import {
   concat,
   curl,
   findSeq,
+  parseHead,
   type ProxyProcess,
   readAll,
   SERVE_FLAGS,
@@ -95,17 +96,6 @@ export interface Got {
   body: Uint8Array;
   /** The body as text. */
   text: string;
-}
-
-function parseHead(head: string): { status: number; headers: Map<string, string> } {
-  const lines = head.split("\r\n");
-  const status = Number(lines[0].split(" ")[1]);
-  const headers = new Map<string, string>();
-  for (const l of lines.slice(1)) {
-    const c = l.indexOf(":");
-    if (c > 0) headers.set(l.slice(0, c).toLowerCase(), l.slice(c + 1).trim());
-  }
-  return { status, headers };
 }
 
 /** `curl -i ARGS` (add `-I` for HEAD): the one response, parsed. */

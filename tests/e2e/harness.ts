@@ -22,6 +22,18 @@ export function bytes(s: string): Uint8Array {
   return enc.encode(s);
 }
 
+/** The status and the fields (lower-case names, trimmed values; the last of a name wins) of a response head. */
+export function parseHead(head: string): { status: number; headers: Map<string, string> } {
+  const lines = head.split("\r\n");
+  const status = Number(lines[0].split(" ")[1]);
+  const headers = new Map<string, string>();
+  for (const l of lines.slice(1)) {
+    const c = l.indexOf(":");
+    if (c > 0) headers.set(l.slice(0, c).toLowerCase(), l.slice(c + 1).trim());
+  }
+  return { status, headers };
+}
+
 /** Text of bytes (UTF-8). */
 export function text(b: Uint8Array): string {
   return dec.decode(b);
@@ -254,13 +266,7 @@ export class RawClient {
     }
     const head = text(this.#buf.subarray(0, headEnd + 4));
     this.#buf = this.#buf.slice(headEnd + 4);
-    const lines = head.split("\r\n");
-    const status = Number(lines[0].split(" ")[1]);
-    const headers = new Map<string, string>();
-    for (const l of lines.slice(1)) {
-      const c = l.indexOf(":");
-      if (c > 0) headers.set(l.slice(0, c).toLowerCase(), l.slice(c + 1).trim());
-    }
+    const { status, headers } = parseHead(head);
     if (status < 200) return { status, head, headers, body: new Uint8Array(0) };
     let body: Uint8Array = new Uint8Array(0);
     if (opts.head || status === 204 || status === 304) {
