@@ -19,6 +19,14 @@ export const DEFAULT_BUFFER_SIZE = 64 * 1024;
 export const CLIENT_BUFFER_SIZE = 4 * 1024;
 
 /**
+ * Initial capacity of an upstream connection's buffer, before its headroom:
+ * 4 KiB too. A small response fits; a large body grows it to
+ * {@linkcode DEFAULT_BUFFER_SIZE} at its first full read (relay.ts `fill`).
+ * 1,000 exchanges in flight then hold 4 MiB of upstream buffers, not 64 MiB.
+ */
+export const UPSTREAM_BUFFER_SIZE = 4 * 1024;
+
+/**
  * A window (start/end) over one `Uint8Array`.
  *
  * @example
@@ -120,6 +128,19 @@ export class ByteBuffer {
     this.end = this.headroom + this.length;
     this.start = this.headroom;
     this.bytes = next;
+  }
+
+  /**
+   * Gives back a backing store that grew: when the buffer is empty and holds
+   * more than `capacity` bytes, a new one of `capacity` bytes replaces it (a
+   * connection that carried one large body goes back to a small buffer while
+   * it idles). Returns whether it shrank.
+   */
+  shrink(capacity: number): boolean {
+    if (this.length > 0 || this.bytes.length <= capacity) return false;
+    this.bytes = new Uint8Array(capacity);
+    this.start = this.end = this.headroom;
+    return true;
   }
 
   /** Forgets all unread bytes. */

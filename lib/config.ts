@@ -9,6 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { Cidr } from "./policy/address.ts";
 import { RuleError, type RuleSpec } from "./policy/rule.ts";
 import {
   ConfigError,
@@ -25,6 +26,7 @@ import { parseConfigText, readError } from "./config_file.ts";
 import {
   type ListenAddress,
   listenAddress,
+  parseBytes,
   parseConnectPorts,
   parseCount,
   parseFileName,
@@ -117,6 +119,14 @@ export interface Config {
   poolMaxPerOrigin: number;
   /** An idle upstream connection is closed after this (ms). */
   poolIdleTimeoutMs: number;
+  /** Bound of the shared cache in bytes, overheads counted (0: no cache). */
+  cacheSize: number;
+  /** Largest response body the cache stores, bytes. */
+  cacheMaxObject: number;
+  /** How stale a stored response may be served when its origin cannot be reached (ms). */
+  cacheMaxStaleMs: number;
+  /** Client ranges (CIDR) that may send PURGE. */
+  allowPurge: string[];
   /** Name in `Via` and `Proxy-Status`. */
   viaName: string;
   /** Add a `Via` header (`--no-via` turns it off). */
@@ -228,6 +238,14 @@ export function buildConfig(uses: readonly RawUse[], validators: Validators = {}
     authFile: authFile ? read(authFile, parseFileName) : null,
     authRealm: one("auth-realm", parseRealm),
     logLevel: one("log-level", parseLogLevel),
+    cacheSize: one("cache-size", parseBytes),
+    cacheMaxObject: one("cache-max-object", parseBytes),
+    allowPurge: uses.filter((u) => u.name === "allow-purge").map((u) =>
+      read(u, (s) => {
+        Cidr.parse(s); // refused here, with the rule's message, not at the first PURGE
+        return s;
+      })
+    ),
     viaName: one("via-name", parseToken),
     via: !flag("no-via"),
     configFile: configFile ? read(configFile, parseFileName) : null,

@@ -229,6 +229,12 @@ function fileValue(spec: OptionSpec, c: Config): [string, unknown][] {
       return [["auth-file", c.authFile]];
     case "auth-realm":
       return [["auth-realm", c.authRealm]];
+    case "cache-size":
+      return [["cache-size", String(c.cacheSize)]];
+    case "cache-max-object":
+      return [["cache-max-object", String(c.cacheMaxObject)]];
+    case "allow-purge":
+      return [["allow-purge", c.allowPurge]];
     case "via-name":
       return [["via-name", c.viaName]];
     case "no-via":

@@ -66,7 +66,8 @@ export type SecondsKey =
   | "responseTimeoutMs"
   | "stallTimeoutMs"
   | "poolIdleTimeoutMs"
-  | "authFailureWindowMs";
+  | "authFailureWindowMs"
+  | "cacheMaxStaleMs";
 
 /** Config keys set from a whole number. */
 export type CountKey =
@@ -232,6 +233,35 @@ export const OPTIONS: readonly OptionSpec[] = [
     60,
     "the sliding window failed logins are counted in",
   ),
+  {
+    name: "cache-size",
+    type: "string",
+    arg: "BYTES",
+    default: "64MiB",
+    number: true,
+    help: "memory for the shared HTTP cache, headers and overheads counted (0: no cache)",
+  },
+  {
+    name: "cache-max-object",
+    type: "string",
+    arg: "BYTES",
+    default: "1MiB",
+    number: true,
+    help: "largest response body the cache stores; bigger ones stream past",
+  },
+  seconds(
+    "cache-max-stale",
+    "cacheMaxStaleMs",
+    604800,
+    "how stale a stored response may be served when its origin cannot be reached",
+  ),
+  {
+    name: "allow-purge",
+    type: "string",
+    multiple: true,
+    arg: "CIDR",
+    help: "clients that may send PURGE URI (repeatable; default none: 405)",
+  },
   {
     name: "via-name",
     type: "string",

@@ -64,6 +64,20 @@ export function parseSeconds(s: string): number {
   return Math.round(n * 1000);
 }
 
+/**
+ * Reads a size in bytes: a whole number with an optional binary unit
+ * (`k`/`KiB`, `M`/`MiB`, `G`/`GiB`, case-insensitive; `KB` means KiB too).
+ */
+export function parseBytes(s: string): number {
+  const m = /^(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(s.trim());
+  if (!m) fail(`expected a size in bytes such as 65536, 64KiB or 64MiB`);
+  const unit = (m[2] ?? "b").toLowerCase()[0];
+  const n = Number(m[1]) *
+    (unit === "g" ? 1 << 30 : unit === "m" ? 1 << 20 : unit === "k" ? 1024 : 1);
+  if (!Number.isSafeInteger(n)) fail(`too large`);
+  return n;
+}
+
 /** A parser of whole numbers >= `min`. */
 export function parseCount(min: number): (s: string) => number {
   return (s) => {

@@ -11,6 +11,7 @@ import { ByteBuffer, CLIENT_BUFFER_SIZE } from "./buffer.ts";
 import { AuthRequiredError, ProxyError } from "./errors.ts";
 import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
 import type { ExchangeScope } from "./exchange_scope.ts";
+import { cacheExchange } from "./cache/cache_exchange.ts";
 import { serveFiles } from "./files/serve.ts";
 import { asProxyError, Forwarder } from "./forward/forwarder.ts";
 import { type BodyFraming, NO_BODY, requestFraming } from "./http1/framing.ts";
@@ -211,7 +212,11 @@ export class Connection {
         }
       }
       const idle = client.buf.length === 0;
-      if (idle && !this.#idle) this.#idleSince = this.#ctx.timers.now();
+      if (idle && !this.#idle) {
+        this.#idleSince = this.#ctx.timers.now();
+        // a buffer that grew for a body or a long head goes back to 4 KiB while idle
+        client.buf.shrink(CLIENT_BUFFER_SIZE);
+      }
       this.#idle = idle;
       if (this.#idle && this.#ctx.draining) return null;
       // a fresh connection must start its head in time (slowloris); a kept-alive
@@ -259,6 +264,7 @@ export class Connection {
       timer: this.#timer,
       ctx: this.#ctx,
       keepAlive: clientWantsKeepAlive(req) && !this.#ctx.draining,
+      clientIp: this.#clientIp,
     };
     // who answers is decided once
     const r = route(req.method, req.target, this.#routing);
@@ -282,8 +288,12 @@ export class Connection {
     const selfLoop = this.#ctx.self?.refusal(target.host, target.port) ?? null;
     if (selfLoop) throw selfLoop;
     policy.checkTarget(target.host, target.port);
-    ex.transition("head");
     this.#forwarder ??= new Forwarder();
+    const cache = this.#ctx.cache;
+    if (cache && !isConnect) {
+      return await cacheExchange(scope, target, framing, this.#forwarder, cache);
+    }
+    ex.transition("head");
     return await this.#forwarder.forward(scope, target, framing);
   }
 }

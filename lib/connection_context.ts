@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { HttpCache } from "./cache/http_cache.ts";
 import type { Config } from "./config.ts";
 import type { Duplex, Exchange } from "./exchange.ts";
 import type { Target } from "./http1/target.ts";
@@ -44,6 +45,8 @@ export interface ConnectionContext {
   readonly timers: Timers;
   /** Idle upstream connections for reuse; `null` when pooling is off. */
   readonly pool: UpstreamPool | null;
+  /** The shared HTTP cache, or `null` (`--cache-size 0`). */
+  readonly cache?: HttpCache | null;
   /** Called with each exchange record when it ends (tests, metrics). */
   observe?: (ex: Exchange) => void;
 }

@@ -46,7 +46,8 @@ export type Reason =
   | "forbidden"
   | "method-not-allowed"
   | "bad-path"
-  | "not-found";
+  | "not-found"
+  | "not-cached";
 
 /**
  * An error the proxy answers with an HTTP status (when no response head was

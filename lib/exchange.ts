@@ -74,6 +74,9 @@ export class Endpoint {
  * ```
  */
 export class Exchange {
+  /** Exchanges begun in this event loop (the memory reclaimer's sign of traffic). */
+  static begun = 0;
+
   /** Sequence number of the exchange on its client connection (from 1). */
   readonly seq: number;
   /** Current state. */
@@ -96,6 +99,9 @@ export class Exchange {
   /** Bytes written to the client. */
   clientWritten = 0;
 
+  /** The `Cache-Status` of the answer, when the cache was involved ("" otherwise). */
+  cache = "";
+
   /** Method, once the request head is parsed. */
   method = "-";
   /** Request target as received. */
@@ -114,6 +120,7 @@ export class Exchange {
   /** Creates the record for exchange `seq` of a connection. */
   constructor(seq: number) {
     this.seq = seq;
+    Exchange.begun++;
   }
 
   /** Applies `event`; throws on an edge the table does not have. */

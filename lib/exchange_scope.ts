@@ -34,4 +34,6 @@ export interface ExchangeScope {
   readonly ctx: ConnectionContext;
   /** Whether the client asked to keep the connection (and the server is not draining). */
   readonly keepAlive: boolean;
+  /** The client's IP address ("" when unknown, in tests). */
+  readonly clientIp: string;
 }

@@ -82,7 +82,7 @@ const access = getLogger(["sluice", "access"]);
 export function logAccess(client: string, ex: Exchange): void {
   if (!access.isEnabledFor("info")) return;
   access.info(
-    "{client} {method} {target} {status} in={clientRead} out={clientWritten} up={serverWritten}/{serverToWrite} down={serverRead} {ms}ms {reason}{user}",
+    "{client} {method} {target} {status} in={clientRead} out={clientWritten} up={serverWritten}/{serverToWrite} down={serverRead} {ms}ms{cache} {reason}{user}",
     {
       client,
       method: ex.method,
@@ -96,6 +96,10 @@ export function logAccess(client: string, ex: Exchange): void {
       ms: Math.round(ex.elapsed()),
       reason: ex.reason ?? "-",
       user: ex.user === null ? "" : ` user=${ex.user}`,
+      // "sluice; hit; ttl=5" -> " cache=hit;ttl=5"
+      cache: ex.cache === ""
+        ? ""
+        : ` cache=${ex.cache.slice(ex.cache.indexOf(";") + 1).replaceAll(" ", "")}`,
     },
   );
 }

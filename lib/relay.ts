@@ -13,6 +13,15 @@ import type { Endpoint, Exchange } from "./exchange.ts";
 import { type ChunkedDecoder, CRLF, LAST_CHUNK, writeChunkSize } from "./http1/chunked.ts";
 import type { BodyMode } from "./http1/forward.ts";
 
+/**
+ * Receives each body window as it is relayed, after it went to the client
+ * (the cache's fill keeps a copy). Framing bytes never reach it.
+ */
+export interface BodySink {
+  /** A window of body bytes; valid only during the call (copy what you keep). */
+  write(bytes: Uint8Array): void;
+}
+
 /** Room kept before the data for a chunk-size line when re-chunking. */
 const CHUNK_RESERVE = 16;
 
@@ -95,12 +104,14 @@ export async function relayLength(
   length: number,
   ex: Exchange,
   lead = 0,
+  sink: BodySink | null = null,
 ): Promise<void> {
   let left = length;
   const buf = from.buf;
   if (lead > 0) {
     const n = lead + Math.min(left, buf.length - lead);
     await send(to, buf.bytes.subarray(buf.start, buf.start + n), ex);
+    sink?.write(buf.bytes.subarray(buf.start + lead, buf.start + n));
     buf.consume(n);
     left -= n - lead;
   }
@@ -110,6 +121,7 @@ export async function relayLength(
     }
     const n = Math.min(left, buf.length);
     await send(to, buf.bytes.subarray(buf.start, buf.start + n), ex);
+    sink?.write(buf.bytes.subarray(buf.start, buf.start + n));
     buf.consume(n);
     left -= n;
   }
@@ -127,6 +139,7 @@ export async function relayChunked(
   dechunk: boolean,
   ex: Exchange,
   lead = 0,
+  sink: BodySink | null = null,
 ): Promise<void> {
   const buf = from.buf;
   decoder.reset();
@@ -144,12 +157,20 @@ export async function relayChunked(
       while (pos < buf.end && !decoder.done) {
         pos = decoder.decode(bytes, pos, buf.end);
         if (decoder.dataEnd > decoder.dataStart) {
-          await send(to, bytes.subarray(decoder.dataStart, decoder.dataEnd), ex);
+          const data = bytes.subarray(decoder.dataStart, decoder.dataEnd);
+          await send(to, data, ex);
+          sink?.write(data);
         }
       }
       buf.consume(pos - start);
     } else {
-      while (pos < buf.end && !decoder.done) pos = decoder.decode(bytes, pos, buf.end);
+      while (pos < buf.end && !decoder.done) {
+        pos = decoder.decode(bytes, pos, buf.end);
+        // the data seen is kept aside (copied) before anything is sent
+        if (sink && decoder.dataEnd > decoder.dataStart) {
+          sink.write(bytes.subarray(decoder.dataStart, decoder.dataEnd));
+        }
+      }
       held = decoder.pendingFraming;
       const safe = pos - held;
       if (safe > start) await send(to, bytes.subarray(start, safe), ex);
@@ -168,12 +189,14 @@ export async function relayUntilClose(
   to: Endpoint,
   rechunk: boolean,
   ex: Exchange,
+  sink: BodySink | null = null,
 ): Promise<void> {
   const buf = from.buf;
   const head = new Uint8Array(CHUNK_RESERVE);
   if (buf.length > 0) {
     if (rechunk) await send(to, head.subarray(0, writeChunkSize(buf.length, head, 0)), ex);
     await send(to, buf.data(), ex);
+    sink?.write(buf.data());
     if (rechunk) await send(to, CRLF, ex);
     buf.clear();
   }
@@ -189,6 +212,7 @@ export async function relayUntilClose(
     if (n === null) break;
     if (n === 0) continue;
     ex.serverRead += n;
+    sink?.write(bytes.subarray(rechunk ? CHUNK_RESERVE : 0, (rechunk ? CHUNK_RESERVE : 0) + n));
     if (!rechunk) {
       await send(to, bytes.subarray(0, n), ex);
       continue;
@@ -249,6 +273,7 @@ export async function relayResponseBody(
   client: Endpoint,
   decoder: ChunkedDecoder,
   ex: Exchange,
+  sink: BodySink | null = null,
 ): Promise<void> {
   const joinable = mode === "length" || mode === "chunked" || mode === "raw";
   const lead = joinable && server.buf.length > 0 && server.buf.prepend(head) ? head.length : 0;
@@ -259,12 +284,12 @@ export async function relayResponseBody(
     case "none":
       return;
     case "length":
-      return await relayLength(server, client, length, ex, lead);
+      return await relayLength(server, client, length, ex, lead, sink);
     case "chunked":
     case "dechunk":
-      return await relayChunked(server, client, decoder, mode === "dechunk", ex, lead);
+      return await relayChunked(server, client, decoder, mode === "dechunk", ex, lead, sink);
     case "raw":
     case "rechunk":
-      return await relayUntilClose(server, client, mode === "rechunk", ex);
+      return await relayUntilClose(server, client, mode === "rechunk", ex, sink);
   }
 }

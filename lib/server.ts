@@ -15,6 +15,8 @@ import { announce, logAccess, logger } from "./log.ts";
 import { classifyAddress } from "./policy/address.ts";
 import { Policy } from "./policy/policy.ts";
 import { errorResponse } from "./responses.ts";
+import { HttpCache } from "./cache/http_cache.ts";
+import { MemoryReclaimer } from "./memory_reclaimer.ts";
 import { Timers } from "./timers.ts";
 import { UpstreamPool } from "./upstream/pool.ts";
 import { SelfAddresses } from "./upstream/self_addresses.ts";
@@ -64,6 +66,9 @@ function describeListenError(addr: ListenAddress, err: unknown): string {
   return `Cannot listen on ${where}: ${(err as Error).message}`;
 }
 
+/** Longest a request waits on another's fill of the same cache key (nginx's proxy_cache_lock_timeout). */
+const CACHE_LOCK_TIMEOUT_MS = 5000;
+
 /**
  * The proxy server.
  *
@@ -84,6 +89,10 @@ export class ProxyServer {
   /** Refusals still being written, and newcomers waiting for a slot. */
   readonly #refusals = new Set<Promise<void>>();
   readonly #loops: Promise<void>[] = [];
+  /** Gives memory back once traffic stops after a spike. */
+  readonly #reclaimer: MemoryReclaimer;
+  /** Connections accepted and ended (with exchanges begun: the reclaimer's sign of traffic). */
+  #churn = 0;
   #closed = false;
 
   /**
@@ -106,7 +115,16 @@ export class ProxyServer {
         timers,
       )
       : null;
-    this.#ctx = { config, policy, draining: false, dial, timers, pool };
+    const cache = config.cacheSize > 0
+      ? new HttpCache({
+        maxBytes: config.cacheSize,
+        maxObjectBytes: config.cacheMaxObject,
+        maxStaleSeconds: config.cacheMaxStaleMs / 1000,
+        lockTimeoutMs: CACHE_LOCK_TIMEOUT_MS,
+      })
+      : null;
+    this.#ctx = { config, policy, draining: false, dial, timers, pool, cache };
+    this.#reclaimer = new MemoryReclaimer(timers, () => this.#churn + Exchange.begun);
     this.#admission = new Admission(() => this.#ctx.config, timers.now, {
       onReclaim: (slot) =>
         log.debug("Closed an idle connection from {ip} to make room for a new one", {
@@ -149,6 +167,7 @@ export class ProxyServer {
     }
     this.#ctx.self = SelfAddresses.ofListeners(this.addresses); // requests to these are loops
     this.#ctx.timers.start();
+    this.#reclaimer.start();
     for (const l of this.#listeners) this.#loops.push(this.#acceptLoop(l));
     this.#warnIfOpen();
     return this.addresses;
@@ -231,6 +250,7 @@ export class ProxyServer {
       } catch {
         // the client is already gone; run() will notice
       }
+      this.#churn++;
       const ip = conn.remoteAddr.hostname;
       const peer = formatAuthority(ip, conn.remoteAddr.port);
       const denied = this.#ctx.policy.admitClient(ip);
@@ -251,6 +271,7 @@ export class ProxyServer {
     this.#connections.add(c);
     c.run().finally(() => {
       this.#connections.delete(c);
+      this.#churn++;
       this.#admission.release(slot);
     });
   }
@@ -332,6 +353,7 @@ export class ProxyServer {
     }
     await Promise.all(this.#refusals);
     this.#ctx.pool?.close(); // what in-flight exchanges returned meanwhile
+    this.#reclaimer.stop();
     this.#ctx.timers.stop();
   }
 }

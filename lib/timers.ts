@@ -17,7 +17,8 @@ export type DeadlineKind =
   | "first-byte" // the origin's response, after the request was sent
   | "stall" // a body that stopped moving in both directions
   | "tunnel-idle" // a CONNECT tunnel with no traffic
-  | "pool-idle"; // the upstream pool's sweep of idle connections
+  | "pool-idle" // the upstream pool's sweep of idle connections
+  | "reclaim"; // the memory reclaimer's once-a-second sample
 
 /**
  * One armed-or-not deadline. `onExpire` runs from the timer tick; for the

@@ -19,7 +19,7 @@ import type { FromWorker, ToWorker } from "./worker.ts";
  */
 export const READ_HINT =
   'a worker needs read access to sluice\'s own modules (lib/); run with the "workers" ' +
-  "permission set: deno run -P=workers --v8-flags=--max-semi-space-size=4,--no-memory-reducer,--single-threaded-gc main.ts --workers N " +
+  "permission set: deno run -P=workers --v8-flags=--max-semi-space-size=4,--no-memory-reducer,--single-threaded-gc,--expose-gc main.ts --workers N " +
   "(an --allow-read flag replaces the set's read list: with --root DIR give --allow-read=./lib/,DIR)";
 
 /** How long a worker may take to start listening. */

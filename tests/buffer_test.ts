@@ -262,3 +262,28 @@ Deno.test("ByteBuffer: a long read/consume cycle through a small buffer preserve
   }
   assert.deepEqual(out, input);
 });
+
+Deno.test("ByteBuffer.shrink: an empty grown buffer goes back to the small size, keeping its headroom", () => {
+  const b = new ByteBuffer(4096 + 512, 512);
+  b.ensure(DEFAULT_BUFFER_SIZE);
+  assert.equal(b.capacity, DEFAULT_BUFFER_SIZE);
+  assert.equal(b.shrink(4096 + 512), true);
+  assert.equal(b.capacity, 4096 + 512);
+  assert.equal(b.start, 512);
+  assert.equal(b.end, 512);
+  assert.equal(b.free().length, 4096);
+  assert.equal(b.shrink(4096 + 512), false, "already small");
+});
+
+Deno.test("ByteBuffer.shrink: a buffer holding unread bytes keeps its store", () => {
+  const b = new ByteBuffer(16);
+  b.ensure(64);
+  put(b, [1, 2, 3]);
+  const before = b.bytes;
+  assert.equal(b.shrink(16), false);
+  assert.equal(b.bytes, before);
+  assert.deepEqual([...b.data()], [1, 2, 3]);
+  b.consume(3);
+  assert.equal(b.shrink(16), true);
+  assert.equal(b.capacity, 16);
+});

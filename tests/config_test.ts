@@ -40,6 +40,10 @@ Deno.test("parseCommandLine: defaults", () => {
   assert.deepEqual(serve([]), {
     listen: [{ hostname: "127.0.0.1", port: 8080 }, { hostname: "::1", port: 8080 }],
     connectPorts: new Set([443]),
+    cacheSize: 64 * 1024 * 1024,
+    cacheMaxObject: 1024 * 1024,
+    cacheMaxStaleMs: 604_800_000,
+    allowPurge: [],
     logLevel: "info",
     drainTimeoutMs: 10000,
     connectTimeoutMs: 10000,
@@ -510,4 +514,20 @@ Deno.test("README: the option list is optionsMarkdown() (run `deno task docs`)",
     "README option list is stale: deno task docs",
   );
   assert.equal(withOptionsBlock(readme), readme);
+});
+
+Deno.test("--cache-size / --cache-max-object: bytes with binary units; 0 turns the cache off; bad sizes and CIDRs refused", () => {
+  const c = serve(["--cache-size", "512KiB", "--cache-max-object", "2M"]);
+  assert.equal(c.cacheSize, 512 * 1024);
+  assert.equal(c.cacheMaxObject, 2 * 1024 * 1024);
+  assert.equal(serve(["--cache-size", "0"]).cacheSize, 0);
+  assert.equal(serve(["--cache-size", "1g"]).cacheSize, 1 << 30);
+  assert.equal(serve(["--cache-size", "4096"]).cacheSize, 4096);
+  assert.throws(() => serve(["--cache-size", "64 megs"]), /--cache-size.*size in bytes/);
+  assert.throws(() => serve(["--cache-size=-1"]), /size in bytes/);
+  assert.throws(() => serve(["--allow-purge", "10.1.2.3/8"]), /host bits set/);
+  assert.deepEqual(serve(["--allow-purge", "::1", "--allow-purge", "10.0.0.0/8"]).allowPurge, [
+    "::1",
+    "10.0.0.0/8",
+  ]);
 });

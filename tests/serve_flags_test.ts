@@ -21,6 +21,9 @@ Deno.test("serve task: deno run, the runtime flags, main.ts and nothing after it
     RUNTIME_FLAGS.some((f) => f.startsWith("--v8-flags=")),
     "the V8 flags that bound peak RSS",
   );
+  const v8 = RUNTIME_FLAGS.find((f) => f.startsWith("--v8-flags="))!.slice("--v8-flags=".length)
+    .split(",");
+  assert.ok(v8.includes("--expose-gc"), "the memory reclaimer's gc() (lib/memory_reclaimer.ts)");
 });
 
 Deno.test("compile task: the same runtime flags, the worker entry point, then main.ts", () => {

@@ -68,8 +68,7 @@ export type StoreReason =
   | "must-understand"
   | "private"
   | "authorization"
-  | "vary-star"
-  | "no-freshness";
+  | "vary-star";
 
 /** The verdict of {@linkcode storable}. */
 export interface StoreDecision {
@@ -177,8 +176,9 @@ export function storable(req: RequestLike, res: ResponseHeadLike): StoreDecision
   const explicit = cc.maxAge !== undefined || cc.sMaxage !== undefined ||
     res.headers.has("expires");
   if (!explicit && !cc.public && !HEURISTIC_STATUSES.has(status)) return no("status");
-  if (!explicit && !res.headers.has("etag") && !res.headers.has("last-modified")) {
-    return no("no-freshness");
-  }
+  // A response with no freshness and no validator is stale at once and never
+  // served as fresh, but it is kept: when the origin cannot be reached it is
+  // what a disconnected cache serves (RFC 9111 section 4.2.4; the lab case of
+  // an origin that sends only Content-Length and Content-Type).
   return { store: true, reason: "stored" };
 }

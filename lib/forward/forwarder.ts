@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ByteBuffer, DEFAULT_BUFFER_SIZE } from "../buffer.ts";
+import { ByteBuffer, UPSTREAM_BUFFER_SIZE } from "../buffer.ts";
 import { ProxyError } from "../errors.ts";
 import { type Duplex, Endpoint } from "../exchange.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
@@ -20,7 +20,14 @@ import type { Target } from "../http1/target.ts";
 import { logger } from "../log.ts";
 import type { AddressGate } from "../policy/policy.ts";
 import { readResponseHead } from "../read_response.ts";
-import { relayChunked, relayLength, relayResponseBody, send, tunnel } from "../relay.ts";
+import {
+  type BodySink,
+  relayChunked,
+  relayLength,
+  relayResponseBody,
+  send,
+  tunnel,
+} from "../relay.ts";
 import { CONNECT_ESTABLISHED } from "../responses.ts";
 import { State } from "../state.ts";
 import type { Pooled } from "../upstream/pool.ts";
@@ -36,6 +43,25 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 /** Whether `err` means the upstream connection went away (EOF, reset, write failure). */
 function isUpstreamLoss(err: unknown): boolean {
   return err instanceof ProxyError && err.reason === "upstream-closed";
+}
+
+/**
+ * What the cache does with an origin's final response head, before any of it
+ * goes to the client: relay it (with a sink that keeps a copy of the body, and
+ * fields to add such as `Cache-Status`), or answer the client itself (a 304
+ * that freshened a stored response, a 5xx replaced by a stale one): the
+ * forwarder then discards the origin's response and calls `answer`.
+ */
+export type HookAction =
+  | { kind: "relay"; sink: BodySink | null; fields: readonly (readonly [string, string])[] }
+  | { kind: "answer"; answer: () => Promise<boolean> };
+
+/** A cache's view of one forwarded exchange. */
+export interface ResponseHook {
+  /** The final response head has arrived (its fields as received). */
+  head(res: ResponseHead, framing: BodyFraming): HookAction;
+  /** The relay ended: `ok` when the whole body went through. */
+  end(ok: boolean): void;
 }
 
 /** `err` as the ProxyError the client hears (502 for anything unexpected). */
@@ -68,7 +94,12 @@ export class Forwarder {
    * connection has read and checked; returns whether the client connection
    * may carry another exchange.
    */
-  async forward(scope: ExchangeScope, target: Target, framing: BodyFraming): Promise<boolean> {
+  async forward(
+    scope: ExchangeScope,
+    target: Target,
+    framing: BodyFraming,
+    hook: ResponseHook | null = null,
+  ): Promise<boolean> {
     const { ex, client, req, config, policy, timer, ctx, keepAlive } = scope;
     const isConnect = req.method === "CONNECT";
     const via = config.via ? config.viaName : "";
@@ -138,12 +169,29 @@ export class Forwarder {
     const reusable = pool !== null && originKeepsAlive(res);
     ex.transition("head");
     timer.arm("stall");
+    const action = hook?.head(res, resFraming) ?? null;
+    if (action?.kind === "answer") {
+      // the origin's answer is not relayed: one without a body leaves the
+      // connection reusable, any other is dropped with it
+      await pump;
+      if (
+        resFraming.kind === "none" && reusable && bodyDone && !bodyError &&
+        server.buf.length === 0 && pool.put(key, server.conn, server.buf)
+      ) {
+        ex.server = null;
+      } else server.close();
+      const keep = (await action.answer()) && !bodyError;
+      ex.transition(keep ? "keepalive" : "close");
+      return keep;
+    }
+    if (action) { for (const [name, value] of action.fields) res.headers.append(name, value); }
 
     // SEND_RESPONSE
     const plan = planResponse(req, res, resFraming, keepAlive, via);
     ex.status = res.status;
     const length = resFraming.kind === "length" ? resFraming.length : 0;
     const before = ex.clientWritten;
+    let relayed = false;
     try {
       await relayResponseBody(
         plan.mode,
@@ -153,8 +201,11 @@ export class Forwarder {
         client,
         this.#responseChunks,
         ex,
+        action?.sink ?? null,
       );
+      relayed = true;
     } finally {
+      hook?.end(relayed);
       // a failure before any byte of it went out can still be answered (502)
       ex.responseStarted = ex.clientWritten > before;
     }
@@ -179,10 +230,10 @@ export class Forwarder {
     }
     if (
       reusable && !bodyError && bodyDone && plan.mode !== "raw" && plan.mode !== "rechunk" &&
-      server.buf.length === 0 && !server.eof && !server.closed &&
-      pool.put(key, server.conn, server.buf)
+      server.buf.length === 0 && !server.eof && !server.closed
     ) {
-      ex.server = null; // pooled: not closed with the exchange
+      server.buf.shrink(UPSTREAM_BUFFER_SIZE + HEAD_ROOM); // grown for a large body: idles small
+      if (pool.put(key, server.conn, server.buf)) ex.server = null; // pooled: not closed with the exchange
     }
     ex.transition(keep ? "keepalive" : "close");
     return keep;
@@ -217,7 +268,11 @@ export class Forwarder {
         conn.close();
         throw loop;
       }
-      server = new Endpoint(conn, new ByteBuffer(DEFAULT_BUFFER_SIZE, HEAD_ROOM), "upstream");
+      server = new Endpoint(
+        conn,
+        new ByteBuffer(UPSTREAM_BUFFER_SIZE + HEAD_ROOM, HEAD_ROOM),
+        "upstream",
+      );
     }
     ex.server = server;
     return { server, reused: pooled !== null };

@@ -9,7 +9,9 @@
  *
  * Then the static-file workloads of static.ts (sluice `--root` beside nginx,
  * Caddy and a Deno baseline). Run with `deno task bench`; `deno task bench
- * --static` runs only the static part, `--proxy` only the proxy part.
+ * --static` runs only the static part, `--proxy` only the proxy part, and
+ * `--cache` only the shared-cache bench of cache_bench.ts (not part of the
+ * default run).
  * Environment: `BENCH_DURATION` (seconds per run,
  * default 5), `BENCH_TIMEOUT` (hard limit in seconds), `BENCH_NO_INSTALL=1` (do not
  * apt-get a missing wrk or nginx when root), `BENCH_NO_WRK=1` and
@@ -43,6 +45,7 @@ import {
   WORKLOADS,
 } from "./load.ts";
 import { benchStatic, staticLimit } from "./static.ts";
+import { benchCache, cacheLimit } from "./cache_bench.ts";
 
 export { builtinLoad, MiB, parseWrk, runWrk, table, WORKLOADS } from "./load.ts";
 export type { LoadSpec, RunResult, Workload } from "./load.ts";
@@ -165,8 +168,17 @@ async function bench(dir: string): Promise<void> {
 }
 
 if (import.meta.main) {
-  // `--static`: only the static-file part (static.ts); `--proxy`: only the proxy part
+  // `--static`: only the static-file part (static.ts); `--proxy`: only the proxy part;
+  // `--cache`: only the cache bench (cache_bench.ts)
   const args = scriptArgs();
+  if (args.includes("--cache")) {
+    await installMissing();
+    await runBounded(
+      "bench-cache",
+      Number(Deno.env.get("BENCH_TIMEOUT") ?? cacheLimit()),
+      benchCache,
+    );
+  }
   const [proxy, files] = [!args.includes("--static"), !args.includes("--proxy")];
   const seconds = Number(Deno.env.get("BENCH_DURATION") ?? 5);
   const reps = Number(Deno.env.get("BENCH_REPS") ?? 1);

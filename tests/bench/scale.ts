@@ -175,6 +175,10 @@ async function client(): Promise<ClientResult> {
   await delay(1000);
   await snap(r);
   r.peakRss = await procStatusKiB(pid, "VmHWM");
+  // the memory reclaimer collects after 3 s without a new exchange
+  log("waiting 6 s with all still open (the reclaimer's quiet time is 3 s)");
+  await delay(6000);
+  await snap(r);
   log(`${r.ok} OK, ${r.errors} errors in ${r.requestSec.toFixed(1)} s; closing all`);
   for (const c of conns) c.close();
   // closes are asynchronous: wait until the count holds still for 500 ms
@@ -233,7 +237,7 @@ async function scale(dir: string): Promise<void> {
   if (!status.success || !m) throw new Error(`the client side failed (exit ${status.code})`);
   const r: ClientResult = JSON.parse(m[1]);
   const total = (performance.now() - started) / 1000;
-  const [idle, open, used, closed, later] = r.rss;
+  const [idle, open, used, usedSettled, closed, later] = r.rss;
   const perConn = (k: number | null | undefined) =>
     k != null && idle != null ? `${((k - idle) / n).toFixed(2)} KiB` : "n/a";
   console.log(`\n${
@@ -245,13 +249,15 @@ async function scale(dir: string): Promise<void> {
       ["proxy RSS idle, before", kib(idle)],
       [`proxy RSS with ${n} idle connections`, kib(open)],
       ["proxy RSS after the requests (all still open)", kib(used)],
+      ["the same 6 s later (after the idle reclaim)", kib(usedSettled)],
       ["proxy RSS after closing all", kib(closed)],
       [`proxy RSS ${opts.settle} s after closing all`, kib(later)],
       ["proxy peak RSS (VmHWM)", kib(r.peakRss)],
       ["memory per idle connection", perConn(open)],
       ["memory per connection after its request", perConn(used)],
+      ["the same 6 s later (after the idle reclaim)", perConn(usedSettled)],
       [
-        `proxy open fds: before / open / after requests / closed / +${opts.settle} s`,
+        `proxy open fds: before / open / after requests / +6 s / closed / +${opts.settle} s`,
         r.fds.join(" / "),
       ],
       ["time to open all connections", `${r.openSec.toFixed(1)} s`],
