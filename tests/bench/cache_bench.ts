@@ -21,7 +21,8 @@
  * Memory: sluice with `--cache-size 64MiB` fetches 10,000 distinct 100 KiB
  * cacheable objects once each (50 at a time, keep-alive); its peak RSS
  * (VmHWM) is checked against the RSS of a sluice with `--cache-size 0` after
- * the same workload + 64 MiB (the cache) + 32 MiB (slack).
+ * the same workload + 64 MiB (the cache) + 32 MiB (slack). The RSS 8 s after
+ * the workload (once the idle-time memory reclaimer has run) is shown too.
  *
  * Environment: `BENCH_DURATION` (default 10 here), `BENCH_REPS` (interleaved
  * repetitions, medians shown; default 1), `BENCH_QUIET_WAIT` (seconds to wait
@@ -611,6 +612,9 @@ async function throughput(
 
 // ------------------------------------------------------------------ memory
 
+/** How long the memory check waits after the workload for a settled RSS (informative). */
+const SETTLE_MS = 8000;
+
 /** GETs /obj/0../obj/(n-1) once each through `port`, `concurrency` at a time. */
 async function fetchObjects(port: number, originHost: string, n: number, concurrency: number) {
   let next = 0, ok = 0, errors = 0;
@@ -652,11 +656,14 @@ async function memory(s: ReturnType<typeof settings>, origin: { port: number }):
       const r = await fetchObjects(t.port, originHost, n, 50);
       const hwm = await procStatusKiB(t.pid, "VmHWM");
       const rss = await procStatusKiB(t.pid, "VmRSS");
+      await delay(SETTLE_MS); // past the memory reclaimer's quiet time (lib/memory_reclaimer.ts)
+      const settled = await procStatusKiB(t.pid, "VmRSS");
       const last = await probe(t.port, `http://${originHost}/obj/${n - 1}`);
       console.log(
         `  ${name} (${extra.join(" ")}): ${r.ok} ok, ${r.errors} errors in ${f(r.seconds, 1)} s; ` +
           `RSS idle ${f((idle ?? NaN) / 1024, 1)} MiB, peak ${f((hwm ?? NaN) / 1024, 1)} MiB, ` +
-          `after ${f((rss ?? NaN) / 1024, 1)} MiB; last object again: ${last}`,
+          `after ${f((rss ?? NaN) / 1024, 1)} MiB, ${SETTLE_MS / 1000} s later ` +
+          `${f((settled ?? NaN) / 1024, 1)} MiB; last object again: ${last}`,
       );
       for (const e of r.firstErrors) console.log(`    error: ${e}`);
       if (t.proc.exited) throw new Error(`${name} exited:\n${t.proc.tail()}`);
