@@ -16,6 +16,7 @@
  * @module
  */
 
+import { exposedGc } from "./exposed_gc.ts";
 import type { Deadline, Timers } from "./timers.ts";
 
 /** When to reclaim. */
@@ -102,12 +103,6 @@ export class ReclaimPlanner {
   collected(footprint: number): void {
     if (footprint < this.#floor) this.#floor = footprint;
   }
-}
-
-/** The `gc()` that `--expose-gc` installs, if it is there. */
-function exposedGc(): (() => void) | null {
-  const gc = (globalThis as { gc?: unknown }).gc;
-  return typeof gc === "function" ? gc as () => void : null;
 }
 
 /** The process's resident set size (what a shared machine feels). */

@@ -17,6 +17,7 @@ import type { BodyFraming } from "../http1/framing.ts";
 import { HeaderList } from "../http1/headers.ts";
 import type { ResponseHead } from "../http1/parse.ts";
 import type { Target } from "../http1/target.ts";
+import { inBackground } from "./background.ts";
 import { requestCacheControl, serveStaleOnError } from "./decide.ts";
 import { decide } from "./decide.ts";
 import { createEntry, type StoredResponse } from "./entry.ts";
@@ -73,8 +74,20 @@ export async function cacheExchange(
       return done(scope, await serveStored(scope, entry, now, s));
     }
     if (d.kind === "only-if-cached") throw notCached();
+    if (d.kind === "stale-while-revalidate") {
+      // the stale response now, a fresh one fetched behind it (RFC 5861)
+      ex.transition("serve");
+      const s = cacheStatus(name, { hit: true, ttl: d.ttl, detail: "stale-while-revalidate" });
+      const keep = await serveStored(scope, entry, now, s);
+      inBackground(
+        scope,
+        target,
+        key,
+        (bg, fwd) => revalidate(bg, cache, key, uri, entry, d.conditional, Date.now(), fwd),
+      );
+      return done(scope, keep);
+    }
     if (d.kind !== "miss") {
-      // stale-while-revalidate is revalidated in line here (not in the background)
       return await revalidate(scope, cache, key, uri, entry, d.conditional, now, forward);
     }
   }
@@ -172,7 +185,7 @@ async function revalidate(
       const t = Date.now();
       if (res.status === 304 && ours) {
         const fresh = updateFrom304(entry, res.headers, t, now);
-        cache.store.put(key, fresh);
+        cache.put(key, fresh);
         restore();
         const s = cacheStatus(name, { fwd: "stale", fwdStatus: 304 });
         return { kind: "answer", answer: () => serveStored(scope, fresh, t, s) };
@@ -246,11 +259,11 @@ function storing(
     end(ok: boolean): void {
       let stored: StoredResponse | null = null;
       if (entry && ok && sink.finish()) {
-        const body = sink.body;
-        stored = { ...entry, body: body.slice(), bodyLength: body.length };
+        const body = sink.take();
+        stored = { ...entry, body, bodyLength: body.length };
       } else sink.fail();
       if (fill) cache.endFill(key, fill, stored);
-      else if (stored) cache.store.put(key, stored);
+      else if (stored) cache.put(key, stored);
     },
   };
 }

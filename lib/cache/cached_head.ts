@@ -9,6 +9,7 @@
 import { encodeLatin1 } from "../http1/forward.ts";
 import { appendVia, type HeaderList } from "../http1/headers.ts";
 import { STATUS_TEXT } from "../responses.ts";
+import type { StoredResponse } from "./entry.ts";
 
 /** Reason phrases of the statuses the cache makes itself. */
 const REASONS: Readonly<Record<number, string>> = {
@@ -39,6 +40,61 @@ export interface CachedHeadOptions {
   contentRange?: string;
   /** `Content-Type` replacing the stored one (a multipart range answer). */
   contentType?: string;
+}
+
+/**
+ * The stored part of a whole (200-like) answer, serialized once per entry:
+ * the status line and every stored field but `Age` and `Content-Length`,
+ * then `Content-Length` for the stored body. What changes from hit to hit
+ * (`Age`, `Via`, `Cache-Status`, persistence) follows from
+ * {@linkcode headTail}.
+ */
+const prefixes = new WeakMap<StoredResponse, Uint8Array>();
+
+/**
+ * The stored part of the head of `entry` (memoized; entries are immutable).
+ *
+ * @example
+ * ```ts
+ * import { HeaderList } from "../http1/headers.ts";
+ * import { createEntry } from "./entry.ts";
+ * import { headPrefix } from "./cached_head.ts";
+ * const e = createEntry({ headers: new HeaderList() }, { status: 200, reason: "OK", headers: new HeaderList() }, { requestTime: 0, responseTime: 0, bodyLength: 2 });
+ * new TextDecoder().decode(headPrefix(e)).startsWith("HTTP/1.1 200 OK\r\n"); // true
+ * ```
+ */
+export function headPrefix(entry: StoredResponse): Uint8Array {
+  let p = prefixes.get(entry);
+  if (p !== undefined) return p;
+  const out: string[] = ["HTTP/1.1 ", String(entry.status), " ", entry.reason, "\r\n"];
+  const h = entry.headers;
+  for (let i = 0; i < h.size; i++) {
+    const k = h.keys[i];
+    if (k !== "age" && k !== "content-length") out.push(h.names[i], ": ", h.values[i], "\r\n");
+  }
+  if (!noContent(entry.status)) out.push("Content-Length: ", String(entry.bodyLength), "\r\n");
+  p = encodeLatin1(out.join(""));
+  prefixes.set(entry, p);
+  return p;
+}
+
+/**
+ * What follows {@linkcode headPrefix} for one answer: `Age`, this hop's
+ * `Via` (its own field line: a list split over lines means the same),
+ * `Cache-Status`, persistence, and the blank line. ASCII only.
+ */
+export function headTail(age: number, o: CachedHeadOptions): string {
+  let s = `Age: ${age}\r\n`;
+  if (o.via !== "") s += `Via: 1.1 ${o.via}\r\n`;
+  if (o.cacheStatus !== "") s += `Cache-Status: ${o.cacheStatus}\r\n`;
+  if (!o.keepAlive) s += "Connection: close\r\n";
+  else if (o.minor === 0) s += "Connection: keep-alive\r\n";
+  return s + "\r\n";
+}
+
+/** Statuses whose responses have no content. */
+function noContent(status: number): boolean {
+  return status === 204 || status === 304 || (status >= 100 && status < 200);
 }
 
 /**

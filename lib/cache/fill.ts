@@ -74,6 +74,15 @@ export class Fill implements BodySink {
     return this.#body.subarray(0, this.#received);
   }
 
+  /**
+   * The complete body, to keep: the fill's own copy when it is exactly the
+   * right size (a `Content-Length` body), else a trimmed copy.
+   */
+  take(): Uint8Array {
+    const all = this.#body;
+    return this.#received === all.length ? all : all.slice(0, this.#received);
+  }
+
   /** "open" while the body arrives, then "done" or "failed". */
   get state(): "open" | "done" | "failed" {
     return this.#state;

@@ -118,6 +118,20 @@ export function freshnessLifetime(
   entry: StoredResponse,
   opts: Partial<PolicyOptions> = {},
 ): number {
+  // a stored response is immutable: its lifetime is worked out once per policy
+  const m = lifetimes.get(entry);
+  if (m !== undefined && m.opts === opts) return m.lifetime;
+  const lifetime = computeLifetime(entry, opts);
+  lifetimes.set(entry, { opts, lifetime });
+  return lifetime;
+}
+
+/** Freshness lifetimes already worked out, with the policy they were for. */
+const lifetimes = new WeakMap<StoredResponse, { opts: Partial<PolicyOptions>; lifetime: number }>();
+/** The part of each entry's age that does not grow with time (s). */
+const initialAges = new WeakMap<StoredResponse, number>();
+
+function computeLifetime(entry: StoredResponse, opts: Partial<PolicyOptions>): number {
   const { cc, headers } = entry;
   if (cc.sMaxage !== undefined) return cc.sMaxage;
   if (cc.maxAge !== undefined) return cc.maxAge;
@@ -164,11 +178,16 @@ export function heuristicLifetime(
  * ```
  */
 export function currentAge(entry: StoredResponse, now: number): number {
-  const apparent = Math.max(0, (entry.responseTime - dateValue(entry)) / 1000);
-  const delay = Math.max(0, (entry.responseTime - entry.requestTime) / 1000);
-  const corrected = parseAge(entry.headers) + delay;
+  let initial = initialAges.get(entry);
+  if (initial === undefined) {
+    const apparent = Math.max(0, (entry.responseTime - dateValue(entry)) / 1000);
+    const delay = Math.max(0, (entry.responseTime - entry.requestTime) / 1000);
+    const corrected = parseAge(entry.headers) + delay;
+    initial = Math.max(apparent, corrected);
+    initialAges.set(entry, initial);
+  }
   const resident = Math.max(0, (now - entry.responseTime) / 1000);
-  return Math.max(apparent, corrected) + resident;
+  return initial + resident;
 }
 
 /**

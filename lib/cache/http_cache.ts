@@ -6,6 +6,7 @@
  * @module
  */
 
+import { exposedGc } from "../exposed_gc.ts";
 import type { HeaderList } from "../http1/headers.ts";
 import type { StoredResponse } from "./entry.ts";
 import { Fill } from "./fill.ts";
@@ -48,9 +49,18 @@ export class HttpCache {
   /** The policy options derived from them. */
   readonly policy: Partial<PolicyOptions>;
   readonly #fills = new Map<string, Fill>();
+  readonly #gc: (() => void) | null;
+  /** {@linkcode CacheStore.released} at the last collection. */
+  #collectedAt = 0;
 
-  /** Creates an empty cache. */
-  constructor(options: CacheOptions) {
+  /**
+   * Creates an empty cache. `gc` (default: the one `--expose-gc` installs)
+   * is called when a quarter of the cache's size has been evicted since the
+   * last call: evicted bodies are garbage V8 would otherwise keep until its
+   * heap, not the cache's bound, asks for a collection.
+   */
+  constructor(options: CacheOptions, gc: (() => void) | null = exposedGc()) {
+    this.#gc = gc;
     this.options = options;
     this.store = new CacheStore(options.maxBytes, options.maxObjectBytes);
     this.policy = { maxStaleOnDisconnect: options.maxStaleSeconds };
@@ -82,13 +92,28 @@ export class HttpCache {
   /** Ends `fill`: stores `entry` when given, and stops new requests from waiting on it. */
   endFill(key: string, fill: Fill, entry: StoredResponse | null): void {
     if (this.#fills.get(key) === fill) this.#fills.delete(key);
-    if (entry) this.store.put(key, entry);
+    if (entry) this.put(key, entry);
+  }
+
+  /** Stores `entry` (replacing its variant), collecting garbage when evictions call for it. */
+  put(key: string, entry: StoredResponse): boolean {
+    const ok = this.store.put(key, entry);
+    this.#collectIfDue();
+    return ok;
+  }
+
+  #collectIfDue(): void {
+    const released = this.store.released;
+    if (this.#gc === null || released - this.#collectedAt < this.options.maxBytes / 4) return;
+    this.#collectedAt = released;
+    this.#gc();
   }
 
   /** Removes every variant of each key (invalidation); returns how many were removed. */
   invalidate(keys: readonly string[]): number {
     let n = 0;
     for (const k of keys) n += this.store.delete(k);
+    this.#collectIfDue();
     return n;
   }
 }

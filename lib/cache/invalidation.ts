@@ -20,6 +20,19 @@ import type { HeaderList } from "../http1/headers.ts";
  * ```
  */
 export function cacheKey(absoluteUri: string): string | null {
+  const known = keys.get(absoluteUri);
+  if (known !== undefined) return known;
+  const key = normalize(absoluteUri);
+  if (keys.size >= MAX_KEYS) keys.clear();
+  keys.set(absoluteUri, key);
+  return key;
+}
+
+/** Keys of recent URIs (a hit then costs a Map lookup, not a URL parse); cleared when full. */
+const keys = new Map<string, string | null>();
+const MAX_KEYS = 4096;
+
+function normalize(absoluteUri: string): string | null {
   let url: URL;
   try {
     url = new URL(absoluteUri);

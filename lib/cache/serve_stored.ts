@@ -13,10 +13,12 @@ import { contentRange, ifRangeAllows, parseRange, unsatisfiedRange } from "../fi
 import { HeaderList } from "../http1/headers.ts";
 import { Cidr } from "../policy/address.ts";
 import { send } from "../relay.ts";
-import { cachedHead, type CachedHeadOptions } from "./cached_head.ts";
+import { MAX_DELTA_SECONDS } from "./cache_control.ts";
+import { cachedHead, type CachedHeadOptions, headPrefix, headTail } from "./cached_head.ts";
 import { clientConditional } from "./decide.ts";
 import type { StoredResponse } from "./entry.ts";
 import type { Fill } from "./fill.ts";
+import { currentAge } from "./freshness.ts";
 import type { HttpCache } from "./http_cache.ts";
 import { notModifiedHeadFor, responseHeadFor } from "./response.ts";
 
@@ -68,7 +70,6 @@ export async function serveStored(
     return scope.keepAlive;
   }
   const body = entry.body ?? EMPTY;
-  const fields = responseHeadFor(entry, now);
   const range = req.method === "GET" && entry.status === 200 && entry.body !== null
     ? req.headers.get("range")
     : undefined;
@@ -78,6 +79,7 @@ export async function serveStored(
     const etag = entry.headers.get("etag") ?? "";
     if (ifRangeAllows(req.headers.get("if-range"), etag, lmMs)) {
       const r = parseRange(range, body.length);
+      const fields = responseHeadFor(entry, now);
       if (r.kind === "unsatisfiable") {
         const o = options(scope, 416, cacheStatus);
         fields.delete("content-type");
@@ -103,12 +105,31 @@ export async function serveStored(
       // several ranges: the whole response (a server may ignore Range)
     }
   }
-  const head = cachedHead(fields, {
-    ...options(scope, entry.status, cacheStatus),
-    reason: entry.reason,
-  });
-  await sendJoined(scope, head, req.method === "HEAD" ? EMPTY : body);
+  await sendWhole(scope, entry, now, cacheStatus, req.method === "HEAD" ? EMPTY : body);
   return scope.keepAlive;
+}
+
+const encoder = new TextEncoder();
+
+/** The whole stored response: the memoized head part, the per-answer tail, the body, in one write when small. */
+async function sendWhole(
+  scope: ExchangeScope,
+  entry: StoredResponse,
+  now: number,
+  cacheStatus: string,
+  body: Uint8Array,
+): Promise<void> {
+  const prefix = headPrefix(entry);
+  const age = Math.min(MAX_DELTA_SECONDS, Math.floor(currentAge(entry, now)));
+  const tail = headTail(age, options(scope, entry.status, cacheStatus));
+  // the tail is ASCII: one byte a character
+  const joined = body.length <= JOIN_LIMIT;
+  const out = new Uint8Array(prefix.length + tail.length + (joined ? body.length : 0));
+  out.set(prefix);
+  encoder.encodeInto(tail, out.subarray(prefix.length));
+  if (joined) out.set(body, prefix.length + tail.length);
+  await send(scope.client, out, scope.ex);
+  if (!joined) await send(scope.client, body, scope.ex);
 }
 
 /**

@@ -69,6 +69,7 @@ export class CacheStore {
   #maxObjectBytes: number;
   #bytes = 0;
   #count = 0;
+  #released = 0;
   /** Variants of each key, newest first. */
   #keys = new Map<string, Slot[]>();
   /** Every variant, least recently used first. */
@@ -96,6 +97,14 @@ export class CacheStore {
   /** Bytes in use (see {@linkcode entrySize}). */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /**
+   * Bytes of entries removed so far (evicted, replaced, deleted): memory that
+   * is garbage until the next full collection.
+   */
+  get released(): number {
+    return this.#released;
   }
 
   /** The bound on {@linkcode CacheStore.bytes}. */
@@ -178,6 +187,7 @@ export class CacheStore {
     const [s] = slots.splice(i, 1);
     this.#lru.delete(s);
     this.#bytes -= s.bytes;
+    this.#released += s.bytes;
     this.#count--;
   }
 }
