@@ -11,6 +11,7 @@
  */
 
 import { ProxyError } from "../errors.ts";
+import { type Duplex, Endpoint } from "../exchange.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
 import type { Forwarder, HookAction, ResponseHook } from "../forward/forwarder.ts";
 import type { BodyFraming } from "../http1/framing.ts";
@@ -101,8 +102,16 @@ export async function cacheExchange(
       return await forward(storing(scope, cache, key, uri, null, now, fields));
     }
     const fill = cache.startFill(key);
+    // the requester may leave mid-body; while others wait on its fill the body still comes in
+    const filling: ExchangeScope = { ...scope, client: fillingClient(scope.client, fill) };
     try {
-      return await forward(storing(scope, cache, key, uri, fill, now, fields));
+      ex.transition("head");
+      return await forwarder.forward(
+        filling,
+        target,
+        framing,
+        storing(filling, cache, key, uri, fill, now, fields),
+      );
     } finally {
       // a failure before the head (refused, unreachable) never reached the hook's end
       if (fill.state === "open" && fill.verdict === null) {
@@ -112,6 +121,33 @@ export async function cacheExchange(
     }
   }
   return await forward(storing(scope, cache, key, uri, null, now, fields));
+}
+
+/**
+ * The client endpoint of the request that fills `fill`: the same socket and
+ * buffer, except that once a write fails while other requests wait on the
+ * fill, this and later writes are dropped (the client has left) instead of
+ * ending the relay, so the body still arrives for them and is stored.
+ */
+function fillingClient(client: Endpoint, fill: Fill): Endpoint {
+  const conn = client.conn;
+  let gone = false;
+  const surviving: Duplex = {
+    read: (p) => conn.read(p),
+    write: async (p) => {
+      if (gone) return p.length;
+      try {
+        return await conn.write(p);
+      } catch (err) {
+        if (fill.waiters === 0 || fill.state !== "open") throw err;
+        gone = true;
+        return p.length;
+      }
+    },
+    closeWrite: () => conn.closeWrite(),
+    close: () => conn.close(),
+  };
+  return new Endpoint(surviving, client.buf, "client");
 }
 
 /** The end of an exchange the cache answered itself. */

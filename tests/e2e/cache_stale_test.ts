@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { bytes, delay, text, withSpawnedProxy } from "./harness.ts";
+import { bytes, delay, RawClient, rawOrigin, readHead, text, withSpawnedProxy } from "./harness.ts";
 import { get, PROXY_ARGS, scriptedOrigin } from "./cache_fixture.ts";
 import { curl } from "./harness.ts";
 
@@ -99,6 +99,71 @@ Deno.test("cache stale: only-if-cached with nothing stored is 504 not-cached, an
       ]);
       assert.equal(text(out.stdout), "504");
       assert.equal(origin.requests, 0);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+Deno.test("cache fill: the first client leaving mid-body does not abort the fill another request waits on", async () => {
+  const size = 512 * 1024;
+  const body = new Uint8Array(size).map((_, i) => (i * 7) & 255);
+  let requests = 0;
+  const origin = rawOrigin(async (conn) => {
+    await readHead(conn);
+    requests++;
+    await conn.write(
+      bytes(`HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: ${size}\r\n\r\n`),
+    );
+    await conn.write(body.subarray(0, 64 * 1024));
+    await delay(600); // the first client leaves, the second waits, meanwhile
+    for (let o = 64 * 1024; o < size; o += 64 * 1024) {
+      await conn.write(body.subarray(o, o + 64 * 1024));
+    }
+  });
+  try {
+    await withSpawnedProxy(PROXY_ARGS, async (p) => {
+      const url = `http://127.0.0.1:${origin.port}/big`;
+      const req = `GET ${url} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`;
+      const first = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+      await first.write(bytes(req));
+      const some = new Uint8Array(1024);
+      assert.ok((await first.read(some)) ?? 0 > 0, "the first client gets the start");
+      const second = await RawClient.connect(p.port);
+      try {
+        await second.write(req);
+        await delay(100); // the second is waiting on the fill
+        first.close(); // and the first leaves
+        const r = await second.read();
+        assert.equal(r.status, 200);
+        assert.equal(r.body.length, size);
+        assert.deepEqual(r.body, body);
+        assert.match(r.headers.get("cache-status") ?? "", /collapsed/);
+      } finally {
+        second.close();
+      }
+      const again = await get(p, url);
+      assert.match(again.headers.get("cache-status") ?? "", /hit/, "the fill was stored");
+      assert.deepEqual(again.body, body);
+      assert.equal(requests, 1);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+Deno.test("cache: a body over --cache-max-object streams past and is not stored", async () => {
+  const big = new Uint8Array(100_000).fill(65);
+  const origin = scriptedOrigin(() => ({ fields: [["Cache-Control", "max-age=60"]], body: big }));
+  try {
+    await withSpawnedProxy([...PROXY_ARGS, "--cache-max-object", "64KiB"], async (p) => {
+      const url = `http://127.0.0.1:${origin.port}/big`;
+      const a = await get(p, url);
+      assert.equal(a.body.length, 100_000);
+      assert.match(a.headers.get("cache-status") ?? "", /detail=too-large/);
+      const b = await get(p, url);
+      assert.equal(b.body.length, 100_000);
+      assert.equal(origin.requests, 2);
     });
   } finally {
     await origin.close();
