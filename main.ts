@@ -1,6 +1,7 @@
 /**
  * sluice command line: load the configuration, set up logging, start the
- * server (and its workers), reload on SIGHUP, drain on SIGINT/SIGTERM.
+ * server (and its workers), reload on SIGHUP, reopen the access log file on
+ * SIGUSR1, drain on SIGINT/SIGTERM.
  * `sluice hash-password` makes an --auth-file line. Exit codes: 0 after a
  * clean stop (or `--check`), 1 when a listener or worker cannot start, 2 for
  * bad flags or a bad config or auth file.
@@ -11,10 +12,19 @@
 import { ConfigError, ConfigFileError, helpText, VERSION } from "./lib/config.ts";
 import { formatConfig } from "./lib/config_file.ts";
 import { loadRuntime } from "./lib/load.ts";
-import { announce, logger, setupLogging } from "./lib/log.ts";
+import {
+  AccessLogOpenError,
+  announce,
+  closeAccessLog,
+  logger,
+  reopenAccessLog,
+  setupAccessLog,
+  setupLogging,
+} from "./lib/log.ts";
 import { hashPasswordCommand } from "./lib/policy/hash_password.ts";
 import { formatAuthority } from "./lib/http1/target.ts";
-import { ListenError, ProxyServer } from "./lib/server.ts";
+import { ListenError, loopSnapshot, ProxyServer } from "./lib/server.ts";
+import { AdminServer, adminSource, adminUrl } from "./lib/admin/admin_server.ts";
 import { WorkerGroup } from "./lib/workers.ts";
 import { dialTarget } from "./lib/connection.ts";
 
@@ -44,6 +54,13 @@ export async function main(args: string[]): Promise<number> {
   }
   const { config, policy, authText } = cmd;
   await setupLogging(config.logLevel);
+  try {
+    await setupAccessLog(config);
+  } catch (err) {
+    if (!(err instanceof AccessLogOpenError)) throw err;
+    console.error(`sluice: ${err.message}`);
+    return 1;
+  }
   const log = logger("main");
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
@@ -59,9 +76,34 @@ export async function main(args: string[]): Promise<number> {
   const server = new ProxyServer(config, dialTarget, policy);
   const reusePort = config.workers > 1;
   let workers: WorkerGroup | null = null;
+  let admin: AdminServer | null = null;
   try {
     const bound = server.listen({ reusePort });
     if (reusePort) workers = await WorkerGroup.start(config, bound, config.workers - 1, authText);
+    if (config.adminListen) {
+      const group = workers;
+      admin = new AdminServer(
+        config.adminListen,
+        config.adminAllow,
+        adminSource({
+          get draining() {
+            return server.draining;
+          },
+          snapshot: () => loopSnapshot(server),
+        }, group),
+      );
+      try {
+        const a = admin.listen();
+        announce("main", `admin on ${adminUrl(a)} (/metrics, /status, /status.json, /healthz)`);
+      } catch (err) {
+        admin = null;
+        throw new ListenError(
+          `cannot open the admin listener on ${
+            formatAuthority(config.adminListen.hostname, config.adminListen.port)
+          }: ${(err as Error).message}`,
+        );
+      }
+    }
     // printed whatever --log-level says: which port is open is never noise
     for (const a of bound) {
       announce(
@@ -74,6 +116,8 @@ export async function main(args: string[]): Promise<number> {
   } catch (err) {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     await server.drain(0);
+    await workers?.drain(0);
+    await closeAccessLog();
     if (err instanceof ListenError) {
       console.error(`sluice: ${err.message}`);
       return 1;
@@ -95,6 +139,7 @@ export async function main(args: string[]): Promise<number> {
         log.warning("--workers changes take effect at the next start, not on reload");
       }
       next.config.workers = config.workers;
+      await setupAccessLog(next.config);
       await setupLogging(next.config.logLevel);
       server.reload(next.config, next.policy, { reusePort });
       await workers?.reload(next.config, server.addresses, next.authText);
@@ -110,14 +155,38 @@ export async function main(args: string[]): Promise<number> {
   };
   const onHup = () => reloading = reloading.then(reload);
 
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", onHup);
+  // SIGUSR1: logrotate renamed the access log file; every event loop opens it again
+  const reopenLogs = async () => {
+    log.info("SIGUSR1: reopening the access log");
+    try {
+      await reopenAccessLog();
+      await workers?.reopenAccessLog();
+      log.info("access log reopened");
+    } catch (err) {
+      log.error("Cannot reopen the access log: {error}", { error: (err as Error).message });
+    }
+  };
+  const onUsr1 = () => reloading = reloading.then(reopenLogs);
+
+  if (Deno.build.os !== "windows") {
+    Deno.addSignalListener("SIGHUP", onHup);
+    Deno.addSignalListener("SIGUSR1", onUsr1);
+  }
   const sig = await stopped.promise;
   log.info("{signal}: draining (up to {ms} ms)", { signal: sig, ms: config.drainTimeoutMs });
   await reloading;
-  await Promise.all([server.drain(config.drainTimeoutMs), workers?.drain(config.drainTimeoutMs)]);
+  await Promise.all([
+    server.drain(config.drainTimeoutMs, config.drainDelayMs),
+    workers?.drain(config.drainTimeoutMs, config.drainDelayMs),
+  ]);
+  await admin?.close();
   for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
-  if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", onHup);
+  if (Deno.build.os !== "windows") {
+    Deno.removeSignalListener("SIGHUP", onHup);
+    Deno.removeSignalListener("SIGUSR1", onUsr1);
+  }
   log.info("stopped");
+  await closeAccessLog();
   return 0;
 }
 

@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { Cidr } from "./policy/address.ts";
 import { RuleError, type RuleSpec } from "./policy/rule.ts";
 import {
+  type AccessLogFormat,
   ConfigError,
   type CountKey,
   type LogLevel,
@@ -26,6 +27,8 @@ import { parseConfigText, readError } from "./config_file.ts";
 import {
   type ListenAddress,
   listenAddress,
+  parseAccessLogFormat,
+  parseAdminListen,
   parseBytes,
   parseConnectPorts,
   parseCount,
@@ -95,6 +98,16 @@ export interface Config {
   authFailureWindowMs: number;
   /** Log level. */
   logLevel: LogLevel;
+  /** On a drain, how long to keep accepting with /healthz at 503 first (ms). */
+  drainDelayMs: number;
+  /** Access log format. */
+  accessLogFormat: AccessLogFormat;
+  /** Access log file, or `null` for stderr. */
+  accessLog: string | null;
+  /** The admin listener (`/metrics`, `/status`, `/healthz`), or `null` (off). */
+  adminListen: ListenAddress | null;
+  /** Client ranges (CIDR) allowed on the admin listener besides loopback. */
+  adminAllow: string[];
   /** How long in-flight exchanges may finish after SIGINT/SIGTERM (ms). */
   drainTimeoutMs: number;
   /** Deadline for resolving and connecting to an origin (ms). */
@@ -221,6 +234,16 @@ export function buildConfig(uses: readonly RawUse[], validators: Validators = {}
     }
   }
   const configFile = last.get("config");
+  const accessLog = last.get("access-log");
+  const adminListen = last.get("admin-listen");
+  // CIDR lists are refused here, with the rule's message, not at first use
+  const cidrs = (name: string) =>
+    uses.filter((u) => u.name === name).map((u) =>
+      read(u, (s) => {
+        Cidr.parse(s);
+        return s;
+      })
+    );
   const config: Config = {
     ...numbers,
     listen: listenUses.length > 0
@@ -238,14 +261,13 @@ export function buildConfig(uses: readonly RawUse[], validators: Validators = {}
     authFile: authFile ? read(authFile, parseFileName) : null,
     authRealm: one("auth-realm", parseRealm),
     logLevel: one("log-level", parseLogLevel),
+    accessLogFormat: one("access-log-format", parseAccessLogFormat),
+    accessLog: accessLog ? read(accessLog, parseFileName) : null,
+    adminListen: adminListen ? read(adminListen, parseAdminListen) : null,
+    adminAllow: cidrs("admin-allow"),
     cacheSize: one("cache-size", parseBytes),
     cacheMaxObject: one("cache-max-object", parseBytes),
-    allowPurge: uses.filter((u) => u.name === "allow-purge").map((u) =>
-      read(u, (s) => {
-        Cidr.parse(s); // refused here, with the rule's message, not at the first PURGE
-        return s;
-      })
-    ),
+    allowPurge: cidrs("allow-purge"),
     viaName: one("via-name", parseToken),
     via: !flag("no-via"),
     configFile: configFile ? read(configFile, parseFileName) : null,

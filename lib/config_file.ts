@@ -241,6 +241,17 @@ function fileValue(spec: OptionSpec, c: Config): [string, unknown][] {
       return [["no-via", !c.via]];
     case "log-level":
       return [["log-level", c.logLevel]];
+    case "access-log-format":
+      return [["access-log-format", c.accessLogFormat]];
+    case "access-log":
+      return [["access-log", c.accessLog]];
+    case "admin-listen":
+      return [[
+        "admin-listen",
+        c.adminListen ? formatAuthority(c.adminListen.hostname, c.adminListen.port) : null,
+      ]];
+    case "admin-allow":
+      return [["admin-allow", c.adminAllow]];
     default: // port (folded into listen), deny-client, deny-host (with allow-*)
       return [];
   }

@@ -10,6 +10,11 @@
 /** sluice's version. */
 export const VERSION = "0.1.0";
 
+/** Access log formats. */
+export const ACCESS_LOG_FORMATS = ["text", "json", "combined"] as const;
+/** An access log format. */
+export type AccessLogFormat = typeof ACCESS_LOG_FORMATS[number];
+
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 /** A log level. */
@@ -67,7 +72,8 @@ export type SecondsKey =
   | "stallTimeoutMs"
   | "poolIdleTimeoutMs"
   | "authFailureWindowMs"
-  | "cacheMaxStaleMs";
+  | "cacheMaxStaleMs"
+  | "drainDelayMs";
 
 /** Config keys set from a whole number. */
 export type CountKey =
@@ -277,6 +283,38 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "info",
     help: "debug, info, warning or error",
   },
+  {
+    name: "access-log-format",
+    type: "string",
+    arg: "FORMAT",
+    default: "text",
+    help: "access log lines: text, json (one object per line) or combined (Apache/nginx)",
+  },
+  {
+    name: "access-log",
+    type: "string",
+    arg: "FILE",
+    help: "write the access log to FILE (reopened on SIGUSR1) instead of stderr",
+  },
+  {
+    name: "admin-listen",
+    type: "string",
+    arg: "HOST:PORT",
+    help: "serve /metrics, /status, /status.json and /healthz there (default: off)",
+  },
+  {
+    name: "admin-allow",
+    type: "string",
+    multiple: true,
+    arg: "CIDR",
+    help: "clients allowed on the admin listener besides loopback (repeatable)",
+  },
+  seconds(
+    "drain-delay",
+    "drainDelayMs",
+    0,
+    "on SIGINT/SIGTERM, keep accepting this long with /healthz at 503 (a load balancer's check interval x its fall count, and some)",
+  ),
   seconds(
     "drain-timeout",
     "drainTimeoutMs",

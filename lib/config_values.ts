@@ -9,6 +9,8 @@
 
 import { RuleError } from "./policy/rule.ts";
 import {
+  ACCESS_LOG_FORMATS,
+  type AccessLogFormat,
   ConfigError,
   ConfigFileError,
   LOG_LEVELS,
@@ -76,6 +78,20 @@ export function parseBytes(s: string): number {
     (unit === "g" ? 1 << 30 : unit === "m" ? 1 << 20 : unit === "k" ? 1024 : 1);
   if (!Number.isSafeInteger(n)) fail(`too large`);
   return n;
+}
+
+/** Reads an access log format: text, json or combined. */
+export function parseAccessLogFormat(s: string): AccessLogFormat {
+  if (!(ACCESS_LOG_FORMATS as readonly string[]).includes(s)) {
+    fail(`expected one of ${ACCESS_LOG_FORMATS.join(", ")}`);
+  }
+  return s as AccessLogFormat;
+}
+
+/** Reads the admin listener's HOST:PORT (a port is required). */
+export function parseAdminListen(s: string): ListenAddress {
+  if (!/:\d+$/.test(s.trim())) fail("expected HOST:PORT with a port, such as 127.0.0.1:9090");
+  return listenAddress(s, 0);
 }
 
 /** A parser of whole numbers >= `min`. */

@@ -22,12 +22,43 @@ import { fill, send } from "./relay.ts";
 import { errorResponse } from "./responses.ts";
 import { route, type RouteConfig } from "./route.ts";
 import { State } from "./state.ts";
+import { now as clockNow } from "./clock.ts";
 import { ConnectionTimer } from "./connection_timer.ts";
 import type { ConnectionContext } from "./connection_context.ts";
 
 const log = logger("connection");
 
 export { type ConnectionContext, dialTarget } from "./connection_context.ts";
+
+/** One open client connection as the status page shows it. */
+export interface ConnectionInfo {
+  /** Client address and port. */
+  client: string;
+  /** The state of its current exchange (READ_REQUEST while it waits for one). */
+  state: string;
+  /** Exchanges begun on it (the current one included). */
+  seq: number;
+  /** Method of the current request ("" before its head). */
+  method: string;
+  /** Target of the current request ("" before its head). */
+  target: string;
+  /** The authenticated user ("" when none). */
+  user: string;
+  /** The upstream address of the current exchange ("" when none). */
+  upstream: string;
+  /** Milliseconds since the connection was accepted. */
+  ageMs: number;
+  /** Milliseconds since the current exchange began. */
+  exchangeMs: number;
+  /** Bytes read from the client in the current exchange. */
+  bytesIn: number;
+  /** Bytes written to the client in the current exchange. */
+  bytesOut: number;
+  /** Whether it is between requests with nothing buffered (kept alive). */
+  idle: boolean;
+  /** Whether its exchange holds an upstream socket now. */
+  upstreamOpen: boolean;
+}
 
 /**
  * Client buffers of finished connections that never grew, kept for the next
@@ -65,6 +96,8 @@ export class Connection {
   /** When the connection last began waiting for a request with nothing buffered (timers clock). */
   #idleSince: number;
   #current: Exchange | null = null;
+  /** When it was accepted (clock.ts time). */
+  readonly #opened = clockNow();
 
   /**
    * Wraps an accepted socket; `peer` is the client's address and port for
@@ -86,6 +119,26 @@ export class Connection {
         return ctx.config.forward;
       },
       isSelf: (host, port) => ctx.self?.isSelfHost(host, port) ?? false,
+    };
+  }
+
+  /** What the status page shows of this connection now. */
+  info(now: number): ConnectionInfo {
+    const ex = this.#current;
+    return {
+      client: this.#peer,
+      state: ex === null ? "CLOSED" : ex.state,
+      seq: this.#seq,
+      method: ex && ex.method !== "-" ? ex.method : "",
+      target: ex && ex.target !== "-" ? ex.target : "",
+      user: ex?.user ?? "",
+      upstream: ex?.upstreamAddr ?? "",
+      ageMs: now - this.#opened,
+      exchangeMs: ex ? now - ex.started : 0,
+      bytesIn: ex ? ex.clientRead : 0,
+      bytesOut: ex ? ex.clientWritten : 0,
+      idle: this.#idle,
+      upstreamOpen: ex?.server != null && !ex.server.closed,
     };
   }
 
@@ -255,6 +308,12 @@ export class Connection {
     const policy = this.#ctx.policy;
     ex.method = req.method;
     ex.target = req.target;
+    ex.minor = req.minor;
+    ex.mark("head");
+    if (config.accessLogFormat === "combined") {
+      ex.referer = req.headers.get("referer") ?? "";
+      ex.userAgent = req.headers.get("user-agent") ?? "";
+    }
     const scope: ExchangeScope = {
       ex,
       client: this.#client,

@@ -22,6 +22,18 @@ export interface Duplex {
   close(): void;
 }
 
+/** When an exchange reached each phase (ms after it began; -1: not reached). */
+export interface ExchangeTimes {
+  /** The request head was complete. */
+  head: number;
+  /** The upstream connection was open (dialled or taken from the pool). */
+  connect: number;
+  /** The request head was written upstream. */
+  sent: number;
+  /** The first response byte arrived. */
+  firstByte: number;
+}
+
 /** Which end of the proxy an endpoint is. */
 export type Side = "client" | "upstream";
 
@@ -102,6 +114,19 @@ export class Exchange {
   /** The `Cache-Status` of the answer, when the cache was involved ("" otherwise). */
   cache = "";
 
+  /** The request's HTTP minor version (0 or 1), once the head is parsed. */
+  minor = 1;
+  /** `Referer` and `User-Agent` of the request, kept only for the combined log format ("" otherwise). */
+  referer = "";
+  /** See {@linkcode Exchange.referer}. */
+  userAgent = "";
+  /** The upstream address actually dialled (`host:port`), "" when none. */
+  upstreamAddr = "";
+  /** Whether the upstream connection came from the pool. */
+  reused = false;
+  /** Phase times in ms since {@linkcode Exchange.started}; -1 where the phase was not reached. */
+  readonly times: ExchangeTimes = { head: -1, connect: -1, sent: -1, firstByte: -1 };
+
   /** Method, once the request head is parsed. */
   method = "-";
   /** Request target as received. */
@@ -128,6 +153,11 @@ export class Exchange {
     this.state = next(this.state, event);
     this.path.push(this.state);
     return this.state;
+  }
+
+  /** Marks a phase as reached now (the first time only). */
+  mark(phase: keyof ExchangeTimes): void {
+    if (this.times[phase] < 0) this.times[phase] = now() - this.started;
   }
 
   /** Milliseconds since the exchange began. */

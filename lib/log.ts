@@ -1,29 +1,50 @@
 /**
- * Logging through LogTape: one access line per exchange at info (category
- * `sluice.access`), diagnostics at debug (`sluice.*`). Lines go to stderr.
+ * Logging through LogTape: diagnostics at debug (`sluice.*`) on stderr, and
+ * one access line per exchange. The access line goes, by
+ * `--access-log-format` and `--access-log`:
+ *
+ * - `text` without a file: through LogTape at info (category
+ *   `sluice.access`), hidden when `--log-level` is above info;
+ * - `json`/`combined` without a file: bare lines on stderr, hidden likewise;
+ * - any format with a file: to the file, always, through an
+ *   {@linkcode AccessLogWriter} (a `text` line there is the whole stderr line).
  *
  * @module
  */
 
 import { configure, getLogger, type Logger, type LogRecord, reset } from "@logtape/logtape";
-import type { LogLevel } from "./config.ts";
+import { formatAccess, formatText } from "./access_log.ts";
+import { AccessLogOpenError, AccessLogWriter } from "./access_log_writer.ts";
+import type { Config, LogLevel } from "./config.ts";
+import type { AccessLogFormat } from "./config_options.ts";
 import type { Exchange } from "./exchange.ts";
+
+export { AccessLogOpenError };
 
 const encoder = new TextEncoder();
 
 /** Tag put after the level on every line (`w2` in a worker), or "". */
 let tag = "";
 
-/** Writes one log line to stderr: time, level, worker tag, category, message. */
-function writeLine(timeMs: number, level: string, category: string, msg: string): void {
-  const line = `${new Date(timeMs).toISOString()} ${
+/** One log line (no newline): time, level, worker tag, category, message. */
+function formatLine(timeMs: number, level: string, category: string, msg: string): string {
+  return `${new Date(timeMs).toISOString()} ${
     level.toUpperCase().padEnd(7)
-  } ${tag}${category} ${msg}\n`;
+  } ${tag}${category} ${msg}`;
+}
+
+/** Writes text to stderr. */
+function writeStderr(text: string): void {
   try {
-    Deno.stderr.writeSync(encoder.encode(line));
+    Deno.stderr.writeSync(encoder.encode(text));
   } catch {
     // stderr closed: logging must never take the proxy down
   }
+}
+
+/** Writes one log line to stderr: time, level, worker tag, category, message. */
+function writeLine(timeMs: number, level: string, category: string, msg: string): void {
+  writeStderr(formatLine(timeMs, level, category, msg) + "\n");
 }
 
 /** A sink writing one line per record to stderr. */
@@ -78,28 +99,105 @@ export function logger(name: string): Logger {
 
 const access = getLogger(["sluice", "access"]);
 
-/** Logs the access line of a finished exchange. */
+/** Where access lines go now (see the module doc). */
+let accessFormat: AccessLogFormat = "text";
+let accessPath: string | null = null;
+let accessWriter: AccessLogWriter | null = null;
+
+/** Reports a failed write or close of the access log file `path`. */
+function accessError(path: string, err: Error): void {
+  logger("log").error("Access log {path}: {error}", { path, error: err.message });
+}
+
+/**
+ * Directs access lines as `config` says (`accessLogFormat`, `accessLog`):
+ * opens the file when it changed (closing the previous one once its lines are
+ * written) and keeps it open otherwise. Rejects with
+ * {@linkcode AccessLogOpenError} when the file cannot be opened, leaving the
+ * previous setup in force.
+ *
+ * @example
+ * ```ts ignore
+ * await setupAccessLog({ accessLogFormat: "json", accessLog: "/var/log/sluice/access.log" });
+ * ```
+ */
+export async function setupAccessLog(
+  config: Pick<Config, "accessLogFormat" | "accessLog">,
+): Promise<void> {
+  if (config.accessLog === accessPath) {
+    accessFormat = config.accessLogFormat;
+    return;
+  }
+  const path = config.accessLog;
+  const next = path === null
+    ? null
+    : await AccessLogWriter.open(path, { onError: (err) => accessError(path, err) });
+  const old = accessWriter;
+  accessFormat = config.accessLogFormat;
+  accessPath = path;
+  accessWriter = next;
+  await retire(old);
+}
+
+/**
+ * Opens the access log file again (SIGUSR1, after logrotate renamed it);
+ * nothing to do without one. Rejects with {@linkcode AccessLogOpenError},
+ * keeping the old file, when it cannot be opened.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.addSignalListener("SIGUSR1", () => reopenAccessLog().catch(console.error));
+ * ```
+ */
+export async function reopenAccessLog(): Promise<void> {
+  await accessWriter?.reopen();
+}
+
+/**
+ * Writes the buffered access lines and closes the file; later lines go to
+ * stderr again (at exit, after the drain).
+ *
+ * @example
+ * ```ts ignore
+ * await closeAccessLog();
+ * ```
+ */
+export async function closeAccessLog(): Promise<void> {
+  const old = accessWriter;
+  accessWriter = null;
+  accessPath = null;
+  await retire(old);
+}
+
+/** Closes a writer no longer in use, saying how many lines it could not write. */
+async function retire(writer: AccessLogWriter | null): Promise<void> {
+  if (writer === null) return;
+  await writer.close();
+  if (writer.dropped > 0) {
+    logger("log").error("{n} access log line(s) could not be written", { n: writer.dropped });
+  }
+}
+
+/**
+ * Logs the access line of a finished exchange (see the module doc for where
+ * it goes).
+ *
+ * @example
+ * ```ts ignore
+ * logAccess("127.0.0.1:50312", ex);
+ * ```
+ */
 export function logAccess(client: string, ex: Exchange): void {
+  if (accessWriter !== null) {
+    const end = Date.now();
+    accessWriter.write(
+      accessFormat === "text"
+        ? formatLine(end, "info", "sluice.access", formatText(client, ex))
+        : formatAccess(accessFormat, client, ex, end),
+    );
+    return;
+  }
   if (!access.isEnabledFor("info")) return;
-  access.info(
-    "{client} {method} {target} {status} in={clientRead} out={clientWritten} up={serverWritten}/{serverToWrite} down={serverRead} {ms}ms{cache} {reason}{user}",
-    {
-      client,
-      method: ex.method,
-      target: ex.target,
-      status: ex.status,
-      clientRead: ex.clientRead,
-      clientWritten: ex.clientWritten,
-      serverWritten: ex.serverWritten,
-      serverToWrite: ex.serverToWrite,
-      serverRead: ex.serverRead,
-      ms: Math.round(ex.elapsed()),
-      reason: ex.reason ?? "-",
-      user: ex.user === null ? "" : ` user=${ex.user}`,
-      // "sluice; hit; ttl=5" -> " cache=hit;ttl=5"
-      cache: ex.cache === ""
-        ? ""
-        : ` cache=${ex.cache.slice(ex.cache.indexOf(";") + 1).replaceAll(" ", "")}`,
-    },
-  );
+  if (accessFormat === "text") access.info("{line}", { line: formatText(client, ex) });
+  else writeStderr(formatAccess(accessFormat, client, ex, Date.now()) + "\n");
 }

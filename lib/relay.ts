@@ -68,7 +68,10 @@ export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
   }
   buf.commit(n);
   if (ep.side === "client") ex.clientRead += n;
-  else ex.serverRead += n;
+  else {
+    if (ex.serverRead === 0) ex.mark("firstByte");
+    ex.serverRead += n;
+  }
   // a small (client) buffer that a read filled is carrying a body or a tunnel:
   // grow it once, so bulk data moves in 64 KiB windows
   if (n === free.length && buf.capacity < MAX_BUFFER_SIZE) grow(buf);

@@ -7,7 +7,14 @@
 
 import type { Config, ListenAddress } from "./config.ts";
 import { Admission, Slot } from "./admission.ts";
-import { Connection, type ConnectionContext, dialTarget } from "./connection.ts";
+import { Stats, type StatsSnapshot } from "./admin/stats.ts";
+import { now as clockNow } from "./clock.ts";
+import {
+  Connection,
+  type ConnectionContext,
+  type ConnectionInfo,
+  dialTarget,
+} from "./connection.ts";
 import { ProxyError } from "./errors.ts";
 import { Exchange } from "./exchange.ts";
 import { formatAuthority } from "./http1/target.ts";
@@ -66,6 +73,31 @@ function describeListenError(addr: ListenAddress, err: unknown): string {
   return `Cannot listen on ${where}: ${(err as Error).message}`;
 }
 
+/** What one event loop reports to the admin listener (plain data: workers post it). */
+export interface LoopSnapshot {
+  /** Its counters. */
+  stats: StatsSnapshot;
+  /** Its open client connections. */
+  connections: ConnectionInfo[];
+  /** Its idle pooled upstream connections. */
+  poolIdle: number;
+  /** Its listening sockets. */
+  listeners: number;
+  /** Its cache's size and bound, or null when off. */
+  cache: { bytes: number; entries: number; maxBytes: number } | null;
+}
+
+/** The {@linkcode LoopSnapshot} of `server`. */
+export function loopSnapshot(server: ProxyServer): LoopSnapshot {
+  return {
+    stats: server.stats.snapshot(),
+    connections: server.connectionInfos(),
+    poolIdle: server.poolIdle,
+    listeners: server.addresses.length,
+    cache: server.cacheUsage,
+  };
+}
+
 /** Longest a request waits on another's fill of the same cache key (nginx's proxy_cache_lock_timeout). */
 const CACHE_LOCK_TIMEOUT_MS = 5000;
 
@@ -89,6 +121,10 @@ export class ProxyServer {
   /** Refusals still being written, and newcomers waiting for a slot. */
   readonly #refusals = new Set<Promise<void>>();
   readonly #loops: Promise<void>[] = [];
+  /** What this event loop has done (for /metrics). */
+  readonly stats: Stats = new Stats();
+  /** Set when a drain begins (before listeners close): /healthz turns 503. */
+  #drainStarted = false;
   /** Gives memory back once traffic stops after a spike. */
   readonly #reclaimer: MemoryReclaimer;
   /** Connections accepted and ended (with exchanges begun: the reclaimer's sign of traffic). */
@@ -124,6 +160,11 @@ export class ProxyServer {
       })
       : null;
     this.#ctx = { config, policy, draining: false, dial, timers, pool, cache };
+    const stats = this.stats;
+    // an exchange that never began (a connection closed between requests) is not counted
+    this.#ctx.observe = (ex) => {
+      if (ex.clientRead > 0 || ex.status > 0) stats.record(ex);
+    };
     this.#reclaimer = new MemoryReclaimer(timers, () => this.#churn + Exchange.begun);
     this.#admission = new Admission(() => this.#ctx.config, timers.now, {
       onReclaim: (slot) =>
@@ -136,6 +177,28 @@ export class ProxyServer {
   /** Addresses actually bound (ports resolved when 0 was asked). */
   get addresses(): ListenAddress[] {
     return this.#listeners.map((l) => ({ hostname: l.addr.hostname, port: l.addr.port }));
+  }
+
+  /** Whether a drain has begun (from its first moment, during `delayMs` too). */
+  get draining(): boolean {
+    return this.#drainStarted;
+  }
+
+  /** The open client connections as the status page shows them. */
+  connectionInfos(): ConnectionInfo[] {
+    const now = clockNow();
+    return [...this.#connections].map((c) => c.info(now));
+  }
+
+  /** Idle upstream connections in the pool. */
+  get poolIdle(): number {
+    return this.#ctx.pool?.size ?? 0;
+  }
+
+  /** The cache's size and bound, or null when it is off. */
+  get cacheUsage(): { bytes: number; entries: number; maxBytes: number } | null {
+    const c = this.#ctx.cache;
+    return c ? { bytes: c.store.bytes, entries: c.store.count, maxBytes: c.store.maxBytes } : null;
   }
 
   /** Number of live client connections. */
@@ -251,6 +314,7 @@ export class ProxyServer {
         // the client is already gone; run() will notice
       }
       this.#churn++;
+      this.stats.accepted();
       const ip = conn.remoteAddr.hostname;
       const peer = formatAuthority(ip, conn.remoteAddr.port);
       const denied = this.#ctx.policy.admitClient(ip);
@@ -306,6 +370,7 @@ export class ProxyServer {
     ex.status = err.status;
     ex.reason = err.reason;
     logAccess(peer, ex);
+    this.stats.record(ex);
     const bytes = errorResponse(err, this.#ctx.config.viaName);
     const done = (async () => {
       try {
@@ -323,9 +388,15 @@ export class ProxyServer {
 
   /**
    * Stops accepting, lets in-flight exchanges finish within `timeoutMs`, then
-   * closes whatever is left. Idle keep-alive connections close at once.
+   * closes whatever is left. Idle keep-alive connections close at once. With
+   * `delayMs` (`--drain-delay`), {@linkcode ProxyServer.draining} turns true
+   * first and the listeners keep serving that long before they close.
    */
-  async drain(timeoutMs: number): Promise<void> {
+  async drain(timeoutMs: number, delayMs = 0): Promise<void> {
+    // /healthz says 503 from now; listeners stay open `delayMs` more, so a
+    // load balancer stops sending before connections would be refused
+    this.#drainStarted = true;
+    if (delayMs > 0 && !this.#closed) await new Promise((r) => setTimeout(r, delayMs));
     this.#closed = true;
     this.#ctx.draining = true;
     this.#admission.close();

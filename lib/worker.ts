@@ -13,21 +13,25 @@
 import type { Config } from "./config.ts";
 import { dialTarget } from "./connection.ts";
 import { buildPolicy } from "./load.ts";
-import { logger, setupLogging } from "./log.ts";
-import { ProxyServer } from "./server.ts";
+import { closeAccessLog, logger, reopenAccessLog, setupAccessLog, setupLogging } from "./log.ts";
+import { type LoopSnapshot, loopSnapshot, ProxyServer } from "./server.ts";
 
 /** What the main thread tells a worker. */
 export type ToWorker =
   | { kind: "start"; id: number; config: Config; authText: string | null }
   | { kind: "reload"; config: Config; authText: string | null }
-  | { kind: "drain"; timeoutMs: number };
+  | { kind: "drain"; timeoutMs: number; delayMs: number }
+  | { kind: "snapshot" }
+  | { kind: "reopen-log" };
 
 /** What a worker tells the main thread. */
 export type FromWorker =
   | { kind: "ready"; id: number }
   | { kind: "failed"; id: number; message: string }
   | { kind: "reloaded"; id: number }
-  | { kind: "stopped"; id: number };
+  | { kind: "stopped"; id: number }
+  | { kind: "reopened"; id: number }
+  | { kind: "snapshot"; id: number; snapshot: LoopSnapshot };
 
 let server: ProxyServer | null = null;
 let id = 0;
@@ -49,6 +53,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     id = msg.id;
     try {
       await setupLogging(msg.config.logLevel, `w${id}`);
+      await setupAccessLog(msg.config);
       server = new ProxyServer(msg.config, dialTarget, await buildPolicy(msg.config, msg.authText));
       server.listen({ reusePort: true });
       reply({ kind: "ready", id });
@@ -57,14 +62,25 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     }
   } else if (msg.kind === "reload") {
     try {
+      await setupAccessLog(msg.config);
       await setupLogging(msg.config.logLevel, `w${id}`);
       server?.reload(msg.config, await buildPolicy(msg.config, msg.authText), { reusePort: true });
       reply({ kind: "reloaded", id });
     } catch (err) {
       reply({ kind: "failed", id, message: (err as Error).message });
     }
+  } else if (msg.kind === "reopen-log") {
+    try {
+      await reopenAccessLog();
+      reply({ kind: "reopened", id });
+    } catch (err) {
+      reply({ kind: "failed", id, message: (err as Error).message });
+    }
+  } else if (msg.kind === "snapshot") {
+    if (server) reply({ kind: "snapshot", id, snapshot: loopSnapshot(server) });
   } else if (msg.kind === "drain") {
-    await server?.drain(msg.timeoutMs);
+    await server?.drain(msg.timeoutMs, msg.delayMs);
+    await closeAccessLog();
     reply({ kind: "stopped", id });
     self.close();
   }

@@ -10,6 +10,7 @@
  */
 
 import type { Config, ListenAddress } from "./config.ts";
+import type { LoopSnapshot } from "./server.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
 /**
@@ -79,7 +80,11 @@ export class WorkerGroup {
     return this.#workers.length;
   }
 
-  #await(w: Worker, kind: "ready" | "reloaded" | "stopped", timeoutMs: number): Promise<void> {
+  #await(
+    w: Worker,
+    kind: "ready" | "reloaded" | "reopened" | "stopped",
+    timeoutMs: number,
+  ): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const timer = setTimeout(
       () => reject(new Error(`Worker did not report "${kind}" within ${timeoutMs} ms`)),
@@ -120,15 +125,50 @@ export class WorkerGroup {
     }));
   }
 
+  /**
+   * Has every worker open its access log file again (SIGUSR1). Rejects with
+   * the first worker's failure.
+   */
+  async reopenAccessLog(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => {
+      const done = this.#await(w, "reopened", START_TIMEOUT_MS);
+      const reopen: ToWorker = { kind: "reopen-log" };
+      w.postMessage(reopen);
+      return done;
+    }));
+  }
+
   /** Drains every worker (as ProxyServer.drain) and ends them. */
-  async drain(timeoutMs: number): Promise<void> {
+  async drain(timeoutMs: number, delayMs = 0): Promise<void> {
     await Promise.allSettled(this.#workers.map((w) => {
-      const stopped = this.#await(w, "stopped", timeoutMs + 5_000);
-      const drain: ToWorker = { kind: "drain", timeoutMs };
+      const stopped = this.#await(w, "stopped", delayMs + timeoutMs + 5_000);
+      const drain: ToWorker = { kind: "drain", timeoutMs, delayMs };
       w.postMessage(drain);
       return stopped;
     }));
     this.terminate();
+  }
+
+  /**
+   * Each worker's {@linkcode LoopSnapshot} (for /metrics and /status); a
+   * worker that does not answer within `timeoutMs` is left out.
+   */
+  async snapshots(timeoutMs = 1000): Promise<LoopSnapshot[]> {
+    const answers = await Promise.all(this.#workers.map((w) => {
+      const { promise, resolve } = Promise.withResolvers<LoopSnapshot | null>();
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      const onMessage = (e: MessageEvent<FromWorker>) => {
+        if (e.data.kind === "snapshot") resolve(e.data.snapshot);
+      };
+      w.addEventListener("message", onMessage);
+      const ask: ToWorker = { kind: "snapshot" };
+      w.postMessage(ask);
+      return promise.finally(() => {
+        clearTimeout(timer);
+        w.removeEventListener("message", onMessage);
+      });
+    }));
+    return answers.filter((a): a is LoopSnapshot => a !== null);
   }
 
   /** Ends every worker at once. */

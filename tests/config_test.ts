@@ -45,6 +45,11 @@ Deno.test("parseCommandLine: defaults", () => {
     cacheMaxStaleMs: 604_800_000,
     allowPurge: [],
     logLevel: "info",
+    drainDelayMs: 0,
+    accessLogFormat: "text",
+    accessLog: null,
+    adminListen: null,
+    adminAllow: [],
     drainTimeoutMs: 10000,
     connectTimeoutMs: 10000,
     headerTimeoutMs: 15000,
@@ -530,4 +535,24 @@ Deno.test("--cache-size / --cache-max-object: bytes with binary units; 0 turns t
     "::1",
     "10.0.0.0/8",
   ]);
+});
+
+Deno.test("--access-log-format, --access-log, --admin-listen, --admin-allow", () => {
+  const c = serve([
+    "--access-log-format",
+    "combined",
+    "--access-log",
+    "access.log",
+    "--admin-listen",
+    "127.0.0.1:9090",
+    "--admin-allow",
+    "10.0.0.0/8",
+  ]);
+  assert.equal(c.accessLogFormat, "combined");
+  assert.equal(c.accessLog, "access.log");
+  assert.deepEqual(c.adminListen, { hostname: "127.0.0.1", port: 9090 });
+  assert.deepEqual(c.adminAllow, ["10.0.0.0/8"]);
+  assert.throws(() => serve(["--access-log-format", "xml"]), /text, json, combined/);
+  assert.throws(() => serve(["--admin-listen", "127.0.0.1"]), /with a port/);
+  assert.throws(() => serve(["--admin-allow", "10.1.0.0/8"]), /host bits set/);
 });

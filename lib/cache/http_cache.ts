@@ -74,7 +74,7 @@ export class HttpCache {
 
   /** Whether anything is stored under `key` (some variant, selected or not). */
   has(key: string): boolean {
-    return this.store.get(key).length > 0;
+    return this.store.has(key);
   }
 
   /** The fill in progress for `key`, if any. */

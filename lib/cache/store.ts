@@ -112,6 +112,11 @@ export class CacheStore {
     return this.#maxBytes;
   }
 
+  /** Whether anything is stored under `key` (without marking it used). */
+  has(key: string): boolean {
+    return this.#keys.has(key);
+  }
+
   /** The variants of `key`, newest first (empty when none); marks them recently used. */
   get(key: string): StoredResponse[] {
     const slots = this.#keys.get(key);

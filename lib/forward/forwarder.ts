@@ -16,7 +16,7 @@ import { ChunkedDecoder } from "../http1/chunked.ts";
 import { type BodyFraming, responseFraming } from "../http1/framing.ts";
 import { originKeepsAlive, planResponse, upstreamRequestHead } from "../http1/forward.ts";
 import { type ResponseHead, ResponseParser } from "../http1/parse.ts";
-import type { Target } from "../http1/target.ts";
+import { formatAuthority, type Target } from "../http1/target.ts";
 import { logger } from "../log.ts";
 import type { AddressGate } from "../policy/policy.ts";
 import { readResponseHead } from "../read_response.ts";
@@ -39,6 +39,12 @@ const HEAD_ROOM = 512;
 
 /** Methods a proxy may send again (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+/** `host:port` of a socket's peer (IPv6 bracketed), "" when it has none (tests). */
+function remoteAddress(conn: Duplex): string {
+  const a = (conn as Partial<Deno.TcpConn>).remoteAddr;
+  return a && a.transport === "tcp" ? formatAuthority(a.hostname, a.port) : "";
+}
 
 /** Whether `err` means the upstream connection went away (EOF, reset, write failure). */
 function isUpstreamLoss(err: unknown): boolean {
@@ -133,6 +139,7 @@ export class Forwarder {
     for (let attempt = 0;; attempt++) {
       try {
         await send(server, head, ex);
+        ex.mark("sent");
         if (ex.state === State.SEND_REQUEST) ex.transition("sent");
         // the body streams while the response is awaited; the origin's clock for
         // its first byte starts once the whole request is out
@@ -275,6 +282,9 @@ export class Forwarder {
       );
     }
     ex.server = server;
+    ex.reused = pooled !== null;
+    ex.upstreamAddr = remoteAddress(server.conn);
+    ex.mark("connect");
     return { server, reused: pooled !== null };
   }
 

@@ -10,6 +10,7 @@
  * Then the static-file workloads of static.ts (sluice `--root` beside nginx,
  * Caddy and a Deno baseline). Run with `deno task bench`; `deno task bench
  * --static` runs only the static part, `--proxy` only the proxy part, and
+ * `--admin` only the admin-listener cost of admin_bench.ts, and
  * `--cache` only the shared-cache bench of cache_bench.ts (not part of the
  * default run).
  * Environment: `BENCH_DURATION` (seconds per run,
@@ -20,6 +21,7 @@
  * @module
  */
 
+import { benchAdmin } from "./admin_bench.ts";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../../lib/config.ts";
 import { SERVE_FLAGS } from "../serve_flags.ts";
@@ -135,7 +137,16 @@ async function bench(dir: string): Promise<void> {
   const root = fileURLToPath(new URL("../../", import.meta.url));
   const sluice = spawn("sluice", Deno.execPath(), [
     ...SERVE_FLAGS,
-    ...["main.ts", "--listen", `${HOST}:${proxyPort}`, "--log-level", "warning"],
+    // the forward path (the cache has its own bench: --cache)
+    ...[
+      "main.ts",
+      "--listen",
+      `${HOST}:${proxyPort}`,
+      "--log-level",
+      "warning",
+      "--cache-size",
+      "0",
+    ],
   ], root);
   await waitForPort(proxyPort, sluice);
   const originHost = `${HOST}:${origin.port}`;
@@ -171,6 +182,11 @@ if (import.meta.main) {
   // `--static`: only the static-file part (static.ts); `--proxy`: only the proxy part;
   // `--cache`: only the cache bench (cache_bench.ts)
   const args = scriptArgs();
+  if (args.includes("--admin")) {
+    await installMissing();
+    await runBounded("bench-admin", Number(Deno.env.get("BENCH_TIMEOUT") ?? 600), benchAdmin);
+    Deno.exit(0);
+  }
   if (args.includes("--cache")) {
     await installMissing();
     await runBounded(
