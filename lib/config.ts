@@ -21,8 +21,8 @@ import {
   type RawUse,
   type RuleFamily,
   type SecondsKey,
-  suggest,
 } from "./config_options.ts";
+import { suggest } from "./config_help.ts";
 import { parseConfigText, readError } from "./config_file.ts";
 import {
   type ListenAddress,
@@ -43,16 +43,15 @@ import {
 } from "./config_values.ts";
 
 export type { ListenAddress } from "./config_values.ts";
+export { helpText, optionsMarkdown } from "./config_help.ts";
 
 export {
   ConfigError,
   ConfigFileError,
   type CountKey,
-  helpText,
   LOG_LEVELS,
   type LogLevel,
   OPTIONS,
-  optionsMarkdown,
   type OptionSpec,
   type RawUse,
   type RuleFamily,

@@ -32,9 +32,9 @@ import {
   optionSpec,
   type RawUse,
   type RuleFamily,
-  suggest,
   VERSION,
 } from "./config_options.ts";
+import { suggest } from "./config_help.ts";
 import type { Config } from "./config.ts";
 import { formatAuthority } from "./http1/target.ts";
 import type { RuleSpec } from "./policy/rule.ts";

@@ -14,7 +14,7 @@ import {
   type Validators,
   VERSION,
 } from "../lib/config.ts";
-import { suggest } from "../lib/config_options.ts";
+import { suggest } from "../lib/config_help.ts";
 import { RuleError } from "../lib/policy/rule.ts";
 import { optionsBlock, withOptionsBlock } from "./docs.ts";
 

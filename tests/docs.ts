@@ -6,7 +6,7 @@
  * @module
  */
 
-import { optionsMarkdown } from "../lib/config_options.ts";
+import { optionsMarkdown } from "../lib/config_help.ts";
 
 /** The markers around the generated block. */
 export const START = "<!-- options:start -->";

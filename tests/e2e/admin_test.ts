@@ -152,7 +152,12 @@ Deno.test("admin: /status.json and /status show a connection in each state; Chro
           `HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: ${big.length}\r\n\r\n`,
         ),
       );
-      await conn.write(big).catch(() => {});
+      // write() may take only part: keep writing (it blocks once the proxy stops reading)
+      for (let off = 0; off < big.length;) {
+        const n = await conn.write(big.subarray(off)).catch(() => 0);
+        if (n === 0) break;
+        off += n;
+      }
     }
   });
   const tunnelTarget = rawOrigin(async (conn) => {
