@@ -12,10 +12,8 @@ import { parseArgs } from "node:util";
 import { Cidr } from "./policy/address.ts";
 import { RuleError, type RuleSpec } from "./policy/rule.ts";
 import {
-  type AccessLogFormat,
   ConfigError,
   type CountKey,
-  type LogLevel,
   OPTIONS,
   optionSpec,
   type RawUse,
@@ -23,6 +21,8 @@ import {
   type SecondsKey,
 } from "./config_options.ts";
 import { suggest } from "./config_help.ts";
+import { readChainOptions } from "./config_urls.ts";
+import type { Command, Config, Validators } from "./config_types.ts";
 import { parseConfigText, readError } from "./config_file.ts";
 import {
   type ListenAddress,
@@ -59,113 +59,7 @@ export {
   VERSION,
 } from "./config_options.ts";
 
-/** The effective configuration. */
-export interface Config {
-  /** Addresses to listen on. */
-  listen: ListenAddress[];
-  /** Event loops sharing each listen port (SO_REUSEPORT); at least 1. */
-  workers: number;
-  /** Ports CONNECT may reach; `null` means any. */
-  connectPorts: Set<number> | null;
-  /** Client access rules, raw, in the order given across `--allow-client` and `--deny-client`. */
-  clientRules: RuleSpec[];
-  /** Destination host rules, raw, in the order given across `--allow-host` and `--deny-host`. */
-  hostRules: RuleSpec[];
-  /** `--root`: the folder files are served from (as given); `null`: no file serving. */
-  root: string | null;
-  /** Proxy requests are served (`--no-forward` turns it off). */
-  forward: boolean;
-  /**
-   * The root's real path (symlinks resolved), set by the loader once it has
-   * checked that the folder exists and may be read; `null` before that or
-   * without `--root`.
-   */
-  rootReal: string | null;
-  /** `--dir-listing`: list a directory that has no index.html. */
-  dirListing: boolean;
-  /** `--fallback`: the file (relative to the root) answered for paths that match nothing. */
-  fallback: string | null;
-  /** Refuse loopback/private/link-local/unique-local/multicast destinations (after DNS). */
-  denyPrivate: boolean;
-  /** File of users for proxy authentication; `null`: no authentication. */
-  authFile: string | null;
-  /** Realm in `Proxy-Authenticate`. */
-  authRealm: string;
-  /** Failed logins allowed per client address and window (then 429); 0: no limit. */
-  authMaxFailures: number;
-  /** The sliding window failed logins are counted in (ms). */
-  authFailureWindowMs: number;
-  /** Log level. */
-  logLevel: LogLevel;
-  /** On a drain, how long to keep accepting with /healthz at 503 first (ms). */
-  drainDelayMs: number;
-  /** Access log format. */
-  accessLogFormat: AccessLogFormat;
-  /** Access log file, or `null` for stderr. */
-  accessLog: string | null;
-  /** The admin listener (`/metrics`, `/status`, `/healthz`), or `null` (off). */
-  adminListen: ListenAddress | null;
-  /** Client ranges (CIDR) allowed on the admin listener besides loopback. */
-  adminAllow: string[];
-  /** How long in-flight exchanges may finish after SIGINT/SIGTERM (ms). */
-  drainTimeoutMs: number;
-  /** Deadline for resolving and connecting to an origin (ms). */
-  connectTimeoutMs: number;
-  /** The whole request head must arrive within this (ms), else 408. */
-  headerTimeoutMs: number;
-  /** An idle keep-alive client connection is closed after this (ms). */
-  idleTimeoutMs: number;
-  /** A CONNECT tunnel with no traffic either way is closed after this (ms). */
-  tunnelIdleTimeoutMs: number;
-  /** The origin's first response byte must come within this after the request (ms), else 504. */
-  responseTimeoutMs: number;
-  /** A body that makes no progress for this long is abandoned (ms). */
-  stallTimeoutMs: number;
-  /** Most client connections at once; beyond it new clients get 503. */
-  maxConnections: number;
-  /** Most client connections at once from one address. */
-  maxConnectionsPerClient: number;
-  /** Most idle upstream connections kept for reuse (0 turns pooling off). */
-  poolMax: number;
-  /** Most idle upstream connections kept per origin. */
-  poolMaxPerOrigin: number;
-  /** An idle upstream connection is closed after this (ms). */
-  poolIdleTimeoutMs: number;
-  /** Bound of the shared cache in bytes, overheads counted (0: no cache). */
-  cacheSize: number;
-  /** Largest response body the cache stores, bytes. */
-  cacheMaxObject: number;
-  /** How stale a stored response may be served when its origin cannot be reached (ms). */
-  cacheMaxStaleMs: number;
-  /** Client ranges (CIDR) that may send PURGE. */
-  allowPurge: string[];
-  /** Name in `Via` and `Proxy-Status`. */
-  viaName: string;
-  /** Add a `Via` header (`--no-via` turns it off). */
-  via: boolean;
-  /** The `--config` file this was loaded from, or `null`. */
-  configFile: string | null;
-}
-
-/** What the command line asked for. */
-export type Command =
-  | { kind: "help" }
-  | { kind: "version" }
-  | { kind: "serve"; config: Config }
-  | { kind: "check"; config: Config };
-
-/**
- * Checks the loader leaves to others (the access-rule compilers). Whatever
- * they throw as a `RuleError` becomes a {@linkcode ConfigError} that names
- * where the value was given: `Invalid --allow-client "x": <message>` or
- * `sluice.jsonc:4:20: "allow-client": <message>`.
- */
-export interface Validators {
-  /** Called for every access rule, in order; throw a `RuleError` to refuse it. */
-  rule?: (family: RuleFamily, spec: RuleSpec) => void;
-  /** Called once with the built configuration; throw a `ConfigError` or `RuleError` to refuse it. */
-  config?: (config: Config) => void;
-}
+export type { Command, Config, Validators } from "./config_types.ts";
 
 /**
  * Parses `HOST[:PORT]`, `[V6]:PORT`, a bare IPv6 literal or a bare PORT.
@@ -224,11 +118,17 @@ export function buildConfig(uses: readonly RawUse[], validators: Validators = {}
   const authFile = last.get("auth-file");
   const root = last.get("root");
   const fallback = last.get("fallback");
+  const upstreamUses = uses.filter((u) => u.name === "upstream");
   for (const needsRoot of ["no-forward", "dir-listing", "fallback"]) {
     const use = last.get(needsRoot);
+    if (needsRoot === "no-forward" && upstreamUses.length > 0) continue;
     if (use && use.value !== false && !root) {
       read(use, () => {
-        throw new Problem(`needs --root DIR (there are no files to serve without it)`);
+        throw new Problem(
+          needsRoot === "no-forward"
+            ? "needs --root DIR or --upstream URL (there would be nothing to serve)"
+            : "needs --root DIR (there are no files to serve without it)",
+        );
       });
     }
   }
@@ -243,6 +143,7 @@ export function buildConfig(uses: readonly RawUse[], validators: Validators = {}
         return s;
       })
     );
+  const chain = readChainOptions(uses, last);
   const config: Config = {
     ...numbers,
     listen: listenUses.length > 0
@@ -253,6 +154,8 @@ export function buildConfig(uses: readonly RawUse[], validators: Validators = {}
     hostRules: rules("host"),
     root: root ? read(root, parseFileName) : null,
     rootReal: null,
+    ...chain,
+    trustedProxies: cidrs("trusted-proxy"),
     forward: !flag("no-forward"),
     dirListing: flag("dir-listing"),
     fallback: fallback ? read(fallback, parseFileName) : null,

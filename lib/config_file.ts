@@ -37,6 +37,7 @@ import {
 import { suggest } from "./config_help.ts";
 import type { Config } from "./config.ts";
 import { formatAuthority } from "./http1/target.ts";
+import { REDACTED, redactParent } from "./config_urls.ts";
 import type { RuleSpec } from "./policy/rule.ts";
 
 /** The ordered-rule keys, one per family. */
@@ -217,6 +218,16 @@ function fileValue(spec: OptionSpec, c: Config): [string, unknown][] {
       return formatRules("host", c.hostRules);
     case "root":
       return [["root", c.root]];
+    case "upstream":
+      return [["upstream", c.upstreams.map((a) => `http://${a}`)]];
+    case "upstream-host":
+      return [["upstream-host", c.upstreamHost]];
+    case "trusted-proxy":
+      return [["trusted-proxy", c.trustedProxies]];
+    case "parent":
+      return [["parent", c.parent === null ? null : redactParent(c.parent)]];
+    case "no-parent":
+      return [["no-parent", c.noParent]];
     case "no-forward":
       return [["no-forward", !c.forward]];
     case "dir-listing":
@@ -270,7 +281,9 @@ function json(value: unknown): string {
 /**
  * The configuration as a config file (`sluice --check`): every option a file
  * may hold, defaults included, each under a comment with its help. Loading
- * the text back gives an equal configuration.
+ * the text back gives an equal configuration, but for a `--parent` password:
+ * it is printed as `***` (never shown), and a file holding `***` there is
+ * refused until the real password is put back.
  */
 export function formatConfig(config: Config): string {
   const lines = [
@@ -284,7 +297,11 @@ export function formatConfig(config: Config): string {
       const help = key.endsWith("-rules")
         ? `${spec.rule!.family} rules, allow and deny interleaved, in the order given`
         : optionSpec(key)!.help;
-      lines.push(`  // ${help}`, `  ${JSON.stringify(key)}: ${json(value)},`);
+      lines.push(`  // ${help}`);
+      if (key === "parent" && String(value).includes(`:${REDACTED}@`)) {
+        lines.push(`  // (the password is not shown: put it back in place of ${REDACTED})`);
+      }
+      lines.push(`  ${JSON.stringify(key)}: ${json(value)},`);
     }
   }
   lines.push("}");

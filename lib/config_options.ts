@@ -7,6 +7,8 @@
  * @module
  */
 
+import { CHAIN_OPTIONS } from "./config_chain.ts";
+
 /** sluice's version. */
 export const VERSION = "0.1.0";
 
@@ -73,7 +75,8 @@ export type SecondsKey =
   | "poolIdleTimeoutMs"
   | "authFailureWindowMs"
   | "cacheMaxStaleMs"
-  | "drainDelayMs";
+  | "drainDelayMs"
+  | "upstreamDownMs";
 
 /** Config keys set from a whole number. */
 export type CountKey =
@@ -194,7 +197,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "no-forward",
     type: "boolean",
-    help: "a web server only: refuse proxy requests (absolute-form and CONNECT) with 403",
+    help: "a web server or reverse proxy only: refuse absolute-form and CONNECT requests with 403",
   },
   {
     name: "dir-listing",
@@ -207,6 +210,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     arg: "FILE",
     help: "for a GET/HEAD that matches no file: try PATH.html, then FILE (200)",
   },
+  ...CHAIN_OPTIONS,
   {
     name: "deny-private",
     type: "boolean",

@@ -12,6 +12,8 @@ import { AuthRequiredError, ProxyError } from "./errors.ts";
 import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
 import type { ExchangeScope } from "./exchange_scope.ts";
 import { cacheExchange } from "./cache/cache_exchange.ts";
+import { reverseExchange } from "./reverse/reverse_exchange.ts";
+import type { UpstreamSet } from "./reverse/upstreams.ts";
 import { serveFiles } from "./files/serve.ts";
 import { asProxyError, Forwarder } from "./forward/forwarder.ts";
 import { type BodyFraming, NO_BODY, requestFraming } from "./http1/framing.ts";
@@ -117,6 +119,9 @@ export class Connection {
       },
       get forward() {
         return ctx.config.forward;
+      },
+      get upstream() {
+        return (ctx.upstreams?.size ?? 0) > 0;
       },
       isSelf: (host, port) => ctx.self?.isSelfHost(host, port) ?? false,
     };
@@ -295,6 +300,14 @@ export class Connection {
     }
   }
 
+  /** The reverse proxy: the request goes to an `--upstream` server. */
+  async #reverse(scope: ExchangeScope, ups: UpstreamSet): Promise<boolean> {
+    const loop = scope.policy.checkLoop(scope.req.headers);
+    if (loop) throw loop;
+    this.#forwarder ??= new Forwarder();
+    return await reverseExchange(scope, this.#forwarder, ups);
+  }
+
   async #exchange(ex: Exchange): Promise<boolean> {
     // READ_REQUEST
     const req = await this.#readRequest(ex);
@@ -327,7 +340,11 @@ export class Connection {
     };
     // who answers is decided once
     const r = route(req.method, req.target, this.#routing);
-    if (r.kind === "files") return await serveFiles(scope, r.path);
+    const ups = this.#ctx.upstreams ?? null;
+    if (r.kind === "files") {
+      return await serveFiles(scope, r.path, ups ? () => this.#reverse(scope, ups) : null);
+    }
+    if (r.kind === "upstream") return await this.#reverse(scope, ups!);
 
     // the forward proxy and tunnels: the policy that applies to proxy requests
     const target = r.target;

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { ParentRoute } from "./upstream/parent.ts";
+import type { UpstreamSet } from "./reverse/upstreams.ts";
 import type { HttpCache } from "./cache/http_cache.ts";
 import type { Config } from "./config.ts";
 import type { Duplex, Exchange } from "./exchange.ts";
@@ -45,6 +47,10 @@ export interface ConnectionContext {
   readonly timers: Timers;
   /** Idle upstream connections for reuse; `null` when pooling is off. */
   readonly pool: UpstreamPool | null;
+  /** Which requests go through `--parent` (null: none). */
+  parents?: ParentRoute | null;
+  /** The `--upstream` servers (reverse proxy), or `null` when none. */
+  upstreams?: UpstreamSet | null;
   /** The shared HTTP cache, or `null` (`--cache-size 0`). */
   readonly cache?: HttpCache | null;
   /** Called with each exchange record when it ends (tests, metrics). */

@@ -47,7 +47,8 @@ export type Reason =
   | "method-not-allowed"
   | "bad-path"
   | "not-found"
-  | "not-cached";
+  | "not-cached"
+  | "parent-refused";
 
 /**
  * An error the proxy answers with an HTTP status (when no response head was

@@ -14,7 +14,8 @@ import { fill, send } from "./relay.ts";
 /**
  * Reads from `server` until a final response head is complete; each 1xx is
  * relayed to `client` (HTTP/1.1 clients only) and recorded as an "interim"
- * transition. 101 is refused: sluice does not relay protocol switches.
+ * transition. A 101 is the final head when `upgrading` (the request asked for
+ * an upgrade sluice carries); otherwise it is refused (502).
  */
 export async function readResponseHead(
   server: Endpoint,
@@ -23,6 +24,7 @@ export async function readResponseHead(
   req: RequestHead,
   ex: Exchange,
   viaName: string,
+  upgrading = false,
 ): Promise<ResponseHead> {
   for (;;) {
     parser.reset();
@@ -46,7 +48,7 @@ export async function readResponseHead(
         );
       }
     }
-    if (head.status >= 200) return head;
+    if (head.status >= 200 || (head.status === 101 && upgrading)) return head;
     if (head.status === 101) {
       throw new ProxyError(
         502,

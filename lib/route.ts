@@ -14,7 +14,8 @@ import { parseAbsoluteTarget, parseAuthorityTarget, type Target } from "./http1/
 export type Route =
   | { kind: "forward"; target: Target }
   | { kind: "tunnel"; target: Target }
-  | { kind: "files"; path: string };
+  | { kind: "files"; path: string }
+  | { kind: "upstream" };
 
 /** What routing needs to know of the configuration. */
 export interface RouteConfig {
@@ -22,6 +23,8 @@ export interface RouteConfig {
   files: boolean;
   /** Whether proxy requests are served (`--no-forward` clears it). */
   forward: boolean;
+  /** Whether `--upstream` servers answer origin-form requests (reverse proxy). */
+  upstream: boolean;
   /** Whether `host:port` is one of sluice's own listen addresses. */
   isSelf(host: string, port: number): boolean;
 }
@@ -45,7 +48,7 @@ function forwardDisabled(what: string): ProxyError {
  * @example
  * ```ts
  * import { route } from "./route.ts";
- * const cfg = { files: true, forward: true, isSelf: () => false };
+ * const cfg = { files: true, forward: true, upstream: false, isSelf: () => false };
  * console.log(route("GET", "/index.html", cfg)); // { kind: "files", path: "/index.html" }
  * console.log(route("GET", "http://example.com/", cfg).kind); // "forward"
  * ```
@@ -55,7 +58,11 @@ export function route(method: string, target: string, cfg: RouteConfig): Route {
     if (!cfg.forward) throw forwardDisabled("CONNECT");
     return { kind: "tunnel", target: parseAuthorityTarget(target) };
   }
-  if (cfg.files && target.startsWith("/")) return { kind: "files", path: target };
+  if (target.startsWith("/") || (target === "*" && method === "OPTIONS")) {
+    // a file wins; what no file answers goes upstream (serveFiles' fallback)
+    if (cfg.files && target !== "*") return { kind: "files", path: target };
+    if (cfg.upstream) return { kind: "upstream" };
+  }
   const t = parseAbsoluteTarget(target); // origin-form without --root: 400 origin-form
   if (cfg.files && cfg.isSelf(t.host, t.port)) return { kind: "files", path: t.path };
   if (!cfg.forward) throw forwardDisabled(`A proxy request for ${target}`);

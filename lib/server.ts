@@ -26,6 +26,8 @@ import { HttpCache } from "./cache/http_cache.ts";
 import { MemoryReclaimer } from "./memory_reclaimer.ts";
 import { Timers } from "./timers.ts";
 import { UpstreamPool } from "./upstream/pool.ts";
+import { UpstreamSet } from "./reverse/upstreams.ts";
+import { ParentRoute, parseParent } from "./upstream/parent.ts";
 import { SelfAddresses } from "./upstream/self_addresses.ts";
 
 const log = logger("server");
@@ -71,6 +73,11 @@ function describeListenError(addr: ListenAddress, err: unknown): string {
     return `Cannot listen on ${where}: no network permission (add ${where} to --allow-net)`;
   }
   return `Cannot listen on ${where}: ${(err as Error).message}`;
+}
+
+/** The `--parent` routing of `config`, or null without a parent. */
+function parentRoute(config: Config): ParentRoute | null {
+  return config.parent ? new ParentRoute(parseParent(config.parent), config.noParent) : null;
 }
 
 /** What one event loop reports to the admin listener (plain data: workers post it). */
@@ -159,7 +166,20 @@ export class ProxyServer {
         lockTimeoutMs: CACHE_LOCK_TIMEOUT_MS,
       })
       : null;
-    this.#ctx = { config, policy, draining: false, dial, timers, pool, cache };
+    const upstreams = config.upstreams.length > 0
+      ? new UpstreamSet(config.upstreams, config.upstreamDownMs)
+      : null;
+    this.#ctx = {
+      config,
+      policy,
+      draining: false,
+      dial,
+      timers,
+      pool,
+      cache,
+      upstreams,
+      parents: parentRoute(config),
+    };
     const stats = this.stats;
     // an exchange that never began (a connection closed between requests) is not counted
     this.#ctx.observe = (ex) => {
@@ -284,6 +304,12 @@ export class ProxyServer {
       announce("server", `now listening on http://${key(l.addr)}`);
     }
     this.#ctx.config = config;
+    this.#ctx.parents = parentRoute(config);
+    // upstream servers follow a reload; a server still listed keeps its down mark
+    if (config.upstreams.length === 0) this.#ctx.upstreams = null;
+    else if (this.#ctx.upstreams) {
+      this.#ctx.upstreams.reconfigure(config.upstreams, config.upstreamDownMs);
+    } else this.#ctx.upstreams = new UpstreamSet(config.upstreams, config.upstreamDownMs);
     this.#ctx.policy = policy;
     this.#ctx.self = SelfAddresses.ofListeners(this.addresses);
     this.#ctx.pool?.flush();

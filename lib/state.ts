@@ -5,7 +5,7 @@
  *
  * ```
  * READ_REQUEST --head--> SEND_REQUEST --sent--> READ_RESPONSE --head--> SEND_RESPONSE
- *      ^                      |  \--tunnel--> TUNNEL                        |
+ *      ^                      |  \--tunnel--> TUNNEL <--upgrade--/         |
  *      |                      |                                             |
  *      +--------------------------------- keepalive ------------------------+
  * reject/fail: straight to SEND_RESPONSE with a proxy-made response
@@ -32,6 +32,7 @@ export type Event =
   | "serve" // sluice answers it itself (a file under --root): no upstream
   | "sent" // the request head is on its way upstream (the body streams on)
   | "tunnel" // CONNECT: the upstream connection is open, 200 goes to the client
+  | "upgrade" // the origin answered 101 Switching Protocols: bytes flow both ways
   | "fail" // upstream could not be reached or answered garbage (502, 504)
   | "interim" // a 1xx response was relayed; the final one is still to come
   | "keepalive" // the response is complete and both sides may go on
@@ -55,6 +56,7 @@ export const TRANSITIONS: Readonly<Record<State, Readonly<Partial<Record<Event, 
   [State.READ_RESPONSE]: {
     interim: State.READ_RESPONSE,
     head: State.SEND_RESPONSE,
+    upgrade: State.TUNNEL,
     fail: State.SEND_RESPONSE,
     close: State.CLOSED,
   },

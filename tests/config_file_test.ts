@@ -501,11 +501,47 @@ Deno.test("formatConfig: --check output loads back to an equal configuration", (
       "192.168.0.0/16",
     ]),
     flags(["--connect-ports", "8443,443", "--deny-client", "1.2.3.4"]),
+    flags([
+      "--upstream",
+      "http://127.0.0.1:8000",
+      "--upstream",
+      "http://[::1]",
+      "--upstream-host",
+      "app.example",
+      "--trusted-proxy",
+      "10.0.0.0/8",
+      "--trusted-proxy",
+      "::1",
+      "--upstream-down-time",
+      "2.5",
+      "--no-forward",
+      "--parent",
+      "http://proxy.campus.example:3128",
+      "--no-parent",
+      "*.campus.example",
+      "--no-parent",
+      "10.0.0.0/8:22",
+    ]),
   ];
   for (const config of configs) {
     const text = formatConfig({ ...config, configFile: FILE });
     assert.deepEqual(load(text), { ...config, configFile: FILE }, text);
   }
+  // a --parent password is printed as ***, and the file is refused until it is put back
+  const secret = flags(["--parent", "http://lab:s%40cret@proxy:3128"]);
+  const shown = formatConfig({ ...secret, configFile: FILE });
+  assert.ok(!shown.includes("cret"), shown);
+  assert.match(
+    shown,
+    /\n {2}\/\/ \(the password is not shown.*\n {2}"parent": "http:\/\/lab:\*\*\*@proxy:3128",/,
+  );
+  assert.throws(() => load(shown), {
+    name: "ConfigFileError",
+    message:
+      /"parent": the password is "\*\*\*", as --check prints it: put the real password back$/,
+  });
+  const restored = shown.replace("lab:***@", "lab:s%40cret@");
+  assert.deepEqual(load(restored), { ...secret, configFile: FILE });
   const text = formatConfig(configs[1]);
   assert.match(
     text,

@@ -69,6 +69,12 @@ Deno.test("parseCommandLine: defaults", () => {
     denyPrivate: false,
     root: null,
     rootReal: null,
+    upstreams: [],
+    upstreamHost: null,
+    trustedProxies: [],
+    upstreamDownMs: 10000,
+    parent: null,
+    noParent: [],
     forward: true,
     dirListing: false,
     fallback: null,
@@ -94,7 +100,7 @@ Deno.test("parseCommandLine: --root, --no-forward, --dir-listing, --fallback", (
 });
 
 Deno.test("parseCommandLine: --no-forward, --dir-listing and --fallback need --root", () => {
-  configError(["--no-forward"], /--no-forward.*needs --root DIR/);
+  configError(["--no-forward"], /--no-forward.*needs --root DIR or --upstream URL/);
   configError(["--dir-listing"], /--dir-listing.*needs --root DIR/);
   configError(["--fallback", "x.html"], /--fallback.*needs --root DIR/);
 });

@@ -171,6 +171,56 @@ Deno.test("playbook: CONNECT -> SEND_REQUEST -tunnel-> TUNNEL -close-> CLOSED", 
   assert.ok(origin.writeClosed && p.client.writeClosed);
 });
 
+Deno.test("playbook: an Upgrade answered 101 -> READ_RESPONSE -upgrade-> TUNNEL -close-> CLOSED", async () => {
+  const origin = answering(
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nframe-from-origin",
+  );
+  const p = play(origin);
+  p.client.send(
+    "GET http://o.test/ws HTTP/1.1\r\nHost: o.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+  );
+  while (!p.client.output.endsWith("frame-from-origin")) await new Promise((r) => setTimeout(r, 1));
+  p.client.send("frame-from-client");
+  while (!origin.output.endsWith("frame-from-client")) await new Promise((r) => setTimeout(r, 1));
+  p.client.end();
+  origin.end();
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path, [
+    READ_REQUEST,
+    SEND_REQUEST,
+    READ_RESPONSE,
+    TUNNEL,
+    CLOSED,
+  ]);
+  assert.match(
+    origin.output,
+    /^GET \/ws HTTP\/1\.1\r\nHost: o\.test\r\nUpgrade: websocket\r\n.*Connection: upgrade\r\n\r\n/s,
+  );
+  assert.equal(
+    p.client.output,
+    "HTTP/1.1 101 Switching Protocols\r\nVia: 1.1 sluice\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nframe-from-origin",
+  );
+  assert.equal(p.exchanges[0].status, 101);
+});
+
+Deno.test("playbook: an Upgrade answered 200 stays HTTP (READ_RESPONSE -head-> SEND_RESPONSE)", async () => {
+  const origin = answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno");
+  const p = play(origin);
+  p.client.send(
+    "GET http://o.test/ws HTTP/1.1\r\nHost: o.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+  );
+  while (!p.client.output.endsWith("no")) await new Promise((r) => setTimeout(r, 1));
+  p.client.end();
+  await p.run;
+  assert.deepEqual(p.exchanges[0].path.slice(0, 5), [
+    READ_REQUEST,
+    SEND_REQUEST,
+    READ_RESPONSE,
+    SEND_RESPONSE,
+    READ_REQUEST,
+  ]);
+});
+
 Deno.test("playbook: the client leaves mid-body -> READ_RESPONSE -close-> CLOSED, nothing answered", async () => {
   const origin = new Peer();
   const p = play(origin);

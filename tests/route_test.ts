@@ -5,9 +5,11 @@ import { route, type RouteConfig } from "../lib/route.ts";
 
 const self = (host: string, port: number) =>
   (host === "127.0.0.1" || host === "::1") && port === 8080;
-const proxyOnly: RouteConfig = { files: false, forward: true, isSelf: self };
-const both: RouteConfig = { files: true, forward: true, isSelf: self };
-const webOnly: RouteConfig = { files: true, forward: false, isSelf: self };
+const proxyOnly: RouteConfig = { files: false, forward: true, upstream: false, isSelf: self };
+const both: RouteConfig = { files: true, forward: true, upstream: false, isSelf: self };
+const webOnly: RouteConfig = { files: true, forward: false, upstream: false, isSelf: self };
+const reverse: RouteConfig = { files: false, forward: false, upstream: true, isSelf: self };
+const filesAndApp: RouteConfig = { files: true, forward: true, upstream: true, isSelf: self };
 
 function refusal(fn: () => unknown): ProxyError {
   try {
@@ -61,4 +63,16 @@ Deno.test("route: a bad target is still a 400 under --root", () => {
   assert.equal(refusal(() => route("GET", "*", both)).status, 400);
   assert.equal(refusal(() => route("GET", "ftp://a.test/", both)).status, 400);
   assert.equal(refusal(() => route("CONNECT", "a.test", both)).status, 400);
+});
+
+Deno.test("route: origin-form goes upstream with --upstream (files first when --root is set too); OPTIONS * too", () => {
+  assert.deepEqual(route("GET", "/app", reverse), { kind: "upstream" });
+  assert.deepEqual(route("OPTIONS", "*", reverse), { kind: "upstream" });
+  assert.deepEqual(route("GET", "/app", filesAndApp), { kind: "files", path: "/app" });
+  assert.deepEqual(route("OPTIONS", "*", filesAndApp), { kind: "upstream" });
+  assert.equal(route("GET", "http://example.com/", filesAndApp).kind, "forward");
+  assert.throws(
+    () => route("GET", "http://example.com/", reverse),
+    /forward-disabled|--no-forward/,
+  );
 });

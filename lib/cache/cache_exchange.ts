@@ -18,6 +18,7 @@ import type { BodyFraming } from "../http1/framing.ts";
 import { HeaderList } from "../http1/headers.ts";
 import type { ResponseHead } from "../http1/parse.ts";
 import type { Target } from "../http1/target.ts";
+import { requestedUpgrade } from "../http1/upgrade.ts";
 import { inBackground } from "./background.ts";
 import { requestCacheControl, serveStaleOnError } from "./decide.ts";
 import { decide } from "./decide.ts";
@@ -56,7 +57,8 @@ export async function cacheExchange(
     return forwarder.forward(scope, target, framing, hook);
   };
   if (req.method === "PURGE" && key !== null) return done(scope, await purge(scope, cache, key));
-  if (key === null) return await forward(null);
+  // an upgrade (WebSocket) is never cached: straight on
+  if (key === null || requestedUpgrade(req) !== null) return await forward(null);
   if (req.method !== "GET" && req.method !== "HEAD") {
     return await forward(invalidating(scope, cache, uri, name));
   }

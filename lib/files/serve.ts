@@ -54,9 +54,25 @@ const ALLOW: readonly (readonly [string, string])[] = [["Allow", "GET, HEAD"]];
  * hear (400, 403, 404, 405, 412, 416) are answered here on a connection that
  * stays open; returns whether the connection may go on.
  */
-export async function serveFiles(scope: ExchangeScope, path: string): Promise<boolean> {
+export async function serveFiles(
+  scope: ExchangeScope,
+  path: string,
+  missing: (() => Promise<boolean>) | null = null,
+): Promise<boolean> {
   const { ex, req, config } = scope;
   const framing = requestFraming(req); // a request with bad framing is refused (400) first
+  // with --upstream, what no file answers goes there (nginx's try_files $uri @app):
+  // other methods and paths that name no file
+  let found: Answer | null = null;
+  if (missing) {
+    if (req.method !== "GET" && req.method !== "HEAD") return await missing();
+    try {
+      found = await decide(scope, path);
+    } catch (err) {
+      if (err instanceof ProxyError && err.status === 404) return await missing();
+      // any other refusal (403, 400) is answered below, as without --upstream
+    }
+  }
   ex.transition("serve");
   // a body this server does not read cannot be told from a next request: close after
   let keep = scope.keepAlive && framing.kind === "none";
@@ -64,7 +80,7 @@ export async function serveFiles(scope: ExchangeScope, path: string): Promise<bo
     if (req.method !== "GET" && req.method !== "HEAD") {
       throw new ProxyError(405, "method-not-allowed", `${req.method} is not allowed on files`);
     }
-    const answer = await decide(scope, path);
+    const answer = found ?? await decide(scope, path);
     if (answer.kind === "redirect") {
       ex.status = 301;
       await send(scope.client, redirectHead(answer.location, headOptions(scope, keep, 0)), ex);

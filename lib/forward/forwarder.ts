@@ -16,6 +16,9 @@ import { ChunkedDecoder } from "../http1/chunked.ts";
 import { type BodyFraming, responseFraming } from "../http1/framing.ts";
 import { originKeepsAlive, planResponse, upstreamRequestHead } from "../http1/forward.ts";
 import { type ResponseHead, ResponseParser } from "../http1/parse.ts";
+import { requestedUpgrade, switchingHead } from "../http1/upgrade.ts";
+import { isParentRefusal, PARENT_REFUSED, parentRequestHead } from "../upstream/parent.ts";
+import { connectViaParent } from "./parent_connect.ts";
 import { formatAuthority, type Target } from "../http1/target.ts";
 import { logger } from "../log.ts";
 import type { AddressGate } from "../policy/policy.ts";
@@ -105,6 +108,7 @@ export class Forwarder {
     target: Target,
     framing: BodyFraming,
     hook: ResponseHook | null = null,
+    opts: { trusted?: boolean } = {},
   ): Promise<boolean> {
     const { ex, client, req, config, policy, timer, ctx, keepAlive } = scope;
     const isConnect = req.method === "CONNECT";
@@ -112,10 +116,29 @@ export class Forwarder {
     const self = ctx.self;
     // SEND_REQUEST
     const pool = isConnect ? null : ctx.pool;
-    const key = `${target.host}:${target.port}`;
-    const policyGate = policy.gate(target.host, target.port);
-    const gate = self ? self.gate(target.host, target.port, policyGate) : policyGate;
-    let { server, reused } = await this.#upstream(scope, target, gate, pool?.take(key) ?? null);
+    // --parent: the request goes to the parent proxy unless --no-parent names the target
+    const parents = opts.trusted ? null : ctx.parents ?? null;
+    const parent = parents?.useParent(target.host, target.port) ? parents.parent : null;
+    const dialTo: Target = parent
+      ? { host: parent.host, port: parent.port, path: "", authority: parent.authority }
+      : target;
+    const key = `${dialTo.host}:${dialTo.port}`;
+    // an --upstream server or a --parent is the operator's choice: destination
+    // address rules are for the addresses clients' targets resolve to
+    const policyGate = opts.trusted || parent ? null : policy.gate(target.host, target.port);
+    const gate = self ? self.gate(dialTo.host, dialTo.port, policyGate) : policyGate;
+    let { server, reused } = await this.#upstream(scope, dialTo, gate, pool?.take(key) ?? null);
+    if (isConnect && parent) {
+      return await connectViaParent(
+        scope,
+        server,
+        target,
+        parent,
+        this.#responses,
+        this.#responseChunks,
+        via,
+      );
+    }
     if (isConnect) {
       ex.transition("tunnel");
       ex.status = 200;
@@ -126,7 +149,12 @@ export class Forwarder {
       ex.transition("close");
       return false;
     }
-    const head = upstreamRequestHead(req, target, via, pool !== null);
+    // read before the head is rewritten (hop-by-hop removal drops Upgrade)
+    const upgrade = requestedUpgrade(req);
+    const keepUp = pool !== null && upgrade === null;
+    const head = parent
+      ? parentRequestHead(req, target, via, parent, keepUp, upgrade)
+      : upstreamRequestHead(req, target, via, keepUp, upgrade);
     // an idle pooled connection the origin has just closed fails before any
     // response byte: a request without a body that may be repeated goes once
     // more, on a fresh connection
@@ -159,7 +187,15 @@ export class Forwarder {
           },
         );
         if (bodyDone) timer.arm("first-byte");
-        res = await readResponseHead(server, client, this.#responses, req, ex, via);
+        res = await readResponseHead(
+          server,
+          client,
+          this.#responses,
+          req,
+          ex,
+          via,
+          upgrade !== null,
+        );
         break;
       } catch (err) {
         await pump;
@@ -169,9 +205,11 @@ export class Forwarder {
         }
         log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key });
         server.close();
-        ({ server, reused } = await this.#upstream(scope, target, gate, null));
+        ({ server, reused } = await this.#upstream(scope, dialTo, gate, null));
       }
     }
+    if (res.status === 101) return await this.#switch(scope, server, res, upgrade!, via);
+    if (parent && isParentRefusal(res)) ex.reason = PARENT_REFUSED; // relayed, and marked in the log
     const resFraming = responseFraming(req.method, res);
     const reusable = pool !== null && originKeepsAlive(res);
     ex.transition("head");
@@ -244,6 +282,34 @@ export class Forwarder {
     }
     ex.transition(keep ? "keepalive" : "close");
     return keep;
+  }
+
+  /** The origin switched protocols: the 101 goes to the client, then bytes flow both ways. */
+  async #switch(
+    { ex, client, timer }: ExchangeScope,
+    server: Endpoint,
+    res: ResponseHead,
+    upgrade: string,
+    via: string,
+  ): Promise<boolean> {
+    const head = switchingHead(res, upgrade, via);
+    if (head === null) {
+      throw new ProxyError(
+        502,
+        "upstream-bad-response",
+        `Upstream switched to "${
+          res.headers.get("upgrade") ?? ""
+        }", which the client did not ask for (${upgrade})`,
+      );
+    }
+    ex.transition("upgrade");
+    ex.status = 101;
+    ex.responseStarted = true;
+    timer.arm("tunnel-idle");
+    await send(client, head, ex);
+    await tunnel(client, server, ex);
+    ex.transition("close");
+    return false;
   }
 
   /** A pooled connection when one is given, else a fresh one within the connect deadline. */

@@ -58,9 +58,12 @@ export function upstreamRequestHead(
   target: Target,
   viaName: string,
   keepAlive = false,
+  upgrade: string | null = null,
 ): Uint8Array {
   const h = req.headers;
   stripHopByHop(h);
+  // an upgrade the proxy carries (requestedUpgrade in upgrade.ts) is the one hop-by-hop field kept
+  if (upgrade !== null) h.append("Upgrade", upgrade);
   h.delete("host");
   appendVia(h, req.minor, viaName);
   const out: string[] = [
@@ -72,7 +75,13 @@ export function upstreamRequestHead(
     "\r\n",
   ];
   h.serializeInto(out);
-  out.push(keepAlive ? "\r\n" : "Connection: close\r\n\r\n");
+  out.push(
+    upgrade !== null
+      ? "Connection: upgrade\r\n\r\n"
+      : keepAlive
+      ? "\r\n"
+      : "Connection: close\r\n\r\n",
+  );
   return encodeLatin1(out.join(""));
 }
 

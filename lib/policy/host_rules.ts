@@ -53,10 +53,9 @@ function badName(name: string): string | null {
   return null;
 }
 
-function parseRule(spec: RuleSpec): HostRule {
+function parseRule(spec: RuleSpec, subject = `--${spec.action}-host "${spec.value}"`): HostRule {
   const { action, value } = spec;
   const flag = `--${action}-host`;
-  const subject = `${flag} "${value}"`;
   const fail = (why: string) => new RuleError(`Cannot parse ${subject}: ${why}`);
   let host = value;
   let portText: string | null = null;
@@ -90,6 +89,24 @@ function parseRule(spec: RuleSpec): HostRule {
   const why = badName(name);
   if (why !== null) throw fail(why);
   return { ...rule, name, wildcard, text };
+}
+
+/**
+ * Checks one host pattern (the syntax above) without building a rule list,
+ * for options that take the patterns of `--allow-host` (`--no-parent`).
+ * `subject` names it in the message (default: the text in quotes).
+ *
+ * @throws {RuleError} `Cannot parse "example.com:0": bad port (must be 1-65535)`
+ *
+ * @example
+ * ```ts
+ * import { checkHostPattern } from "./host_rules.ts";
+ * checkHostPattern("*.campus.example"); // fine
+ * checkHostPattern("10.0.0.0/8:22"); // fine
+ * ```
+ */
+export function checkHostPattern(value: string, subject = `"${value}"`): void {
+  parseRule({ action: "allow", value }, subject);
 }
 
 /**
@@ -129,7 +146,7 @@ export class HostRules {
    * `Cannot parse --deny-host "example.com:0": bad port (must be 1-65535)`.
    */
   constructor(specs: readonly RuleSpec[]) {
-    this.#rules = specs.map(parseRule);
+    this.#rules = specs.map((spec) => parseRule(spec));
     this.#hasAllow = this.#rules.some((r) => r.allowed);
     this.#hasAddressRules = this.#rules.some((r) => r.range !== null);
   }
