@@ -59,6 +59,7 @@ export function upstreamRequestHead(
   viaName: string,
   keepAlive = false,
   upgrade: string | null = null,
+  parent: { readonly authorization: string | null } | null = null,
 ): Uint8Array {
   const h = req.headers;
   stripHopByHop(h);
@@ -66,15 +67,13 @@ export function upstreamRequestHead(
   if (upgrade !== null) h.append("Upgrade", upgrade);
   h.delete("host");
   appendVia(h, req.minor, viaName);
-  const out: string[] = [
-    req.method,
-    " ",
-    target.path,
-    " HTTP/1.1\r\nHost: ",
-    target.authority,
-    "\r\n",
-  ];
+  // to a --parent: the target in absolute-form, and the parent's credentials
+  const out: string[] = parent
+    ? [req.method, " http://", target.authority, target.path, " HTTP/1.1\r\nHost: "]
+    : [req.method, " ", target.path, " HTTP/1.1\r\nHost: "];
+  out.push(target.authority, "\r\n");
   h.serializeInto(out);
+  if (parent?.authorization) out.push("Proxy-Authorization: ", parent.authorization, "\r\n");
   out.push(
     upgrade !== null
       ? "Connection: upgrade\r\n\r\n"

@@ -8,7 +8,7 @@
  */
 
 import { appendVia, stripHopByHop } from "../http1/headers.ts";
-import { encodeLatin1 } from "../http1/forward.ts";
+import { encodeLatin1, upstreamRequestHead } from "../http1/forward.ts";
 import type { RequestHead, ResponseHead } from "../http1/parse.ts";
 import type { Target } from "../http1/target.ts";
 import type { Parent } from "./parent.ts";
@@ -54,23 +54,7 @@ export function parentRequestHead(
   keepAlive = false,
   upgrade: string | null = null,
 ): Uint8Array {
-  const h = req.headers;
-  stripHopByHop(h);
-  // an upgrade the proxy carries (requestedUpgrade in upgrade.ts) is the one hop-by-hop field kept
-  if (upgrade !== null) h.append("Upgrade", upgrade);
-  const out: string[] = [req.method, " http://", target.authority, target.path, " HTTP/1.1\r\n"];
-  headerLines(req, target, viaName, out);
-  if (parent.authorization !== null) {
-    out.push("Proxy-Authorization: ", parent.authorization, "\r\n");
-  }
-  out.push(
-    upgrade !== null
-      ? "Connection: upgrade\r\n\r\n"
-      : keepAlive
-      ? "\r\n"
-      : "Connection: close\r\n\r\n",
-  );
-  return encodeLatin1(out.join(""));
+  return upstreamRequestHead(req, target, viaName, keepAlive, upgrade, parent);
 }
 
 /**

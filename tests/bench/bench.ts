@@ -10,7 +10,8 @@
  * Then the static-file workloads of static.ts (sluice `--root` beside nginx,
  * Caddy and a Deno baseline). Run with `deno task bench`; `deno task bench
  * --static` runs only the static part, `--proxy` only the proxy part, and
- * `--admin` only the admin-listener cost of admin_bench.ts, and
+ * `--admin` only the admin-listener cost of admin_bench.ts, `--reverse` only
+ * the reverse-proxy comparison of reverse_bench.ts, and
  * `--cache` only the shared-cache bench of cache_bench.ts (not part of the
  * default run).
  * Environment: `BENCH_DURATION` (seconds per run,
@@ -22,6 +23,7 @@
  */
 
 import { benchAdmin } from "./admin_bench.ts";
+import { benchReverse, reverseLimit } from "./reverse_bench.ts";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../../lib/config.ts";
 import { SERVE_FLAGS } from "../serve_flags.ts";
@@ -186,6 +188,11 @@ if (import.meta.main) {
     await installMissing();
     await runBounded("bench-admin", Number(Deno.env.get("BENCH_TIMEOUT") ?? 600), benchAdmin);
     Deno.exit(0);
+  }
+  if (args.includes("--reverse")) {
+    await installMissing();
+    const limit = Number(Deno.env.get("BENCH_TIMEOUT") ?? reverseLimit());
+    await runBounded("bench-reverse", limit, benchReverse);
   }
   if (args.includes("--cache")) {
     await installMissing();
