@@ -75,9 +75,26 @@ export class TrustedProxies {
  * ```
  */
 export function normalizeIp(ip: string): string {
-  const bytes = parseIp(ip);
-  return bytes === null ? ip : formatIp(bytes);
+  // clients' addresses repeat: each is parsed once (the table is cleared when it fills)
+  let n = normalized.get(ip);
+  if (n === undefined) {
+    const bytes = parseIp(ip);
+    n = bytes === null ? ip : formatIp(bytes);
+    if (normalized.size >= 1024) {
+      normalized.clear();
+      literals.clear();
+    }
+    normalized.set(ip, n);
+    if (bytes !== null) literals.add(n);
+  }
+  return n;
 }
+
+const normalized = new Map<string, string>();
+/** `Forwarded` elements by client address and Host (proto is always http here). */
+const elements = new Map<string, string>();
+/** The normalized forms that are address literals. */
+const literals = new Set<string>();
 
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const QDTEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -104,7 +121,7 @@ function paramValue(v: string): string | null {
  */
 export function forwardedElement(clientIp: string, proto: string, host: string | null): string {
   const ip = normalizeIp(clientIp);
-  const node = parseIp(ip) === null ? "unknown" : ip.includes(":") ? `"[${ip}]"` : ip;
+  const node = !literals.has(ip) ? "unknown" : ip.includes(":") ? `"[${ip}]"` : ip;
   const parts = [`for=${node}`, `proto=${proto}`];
   const h = host === null ? null : paramValue(host);
   if (h !== null) parts.push(`host=${h}`);
@@ -115,7 +132,8 @@ export function forwardedElement(clientIp: string, proto: string, host: string |
 function unlistFromConnection(headers: HeaderList, names: readonly string[]): void {
   for (const key of ["connection", "proxy-connection"]) {
     const values = headers.getAll(key);
-    if (values.length === 0) continue;
+    // the common case (keep-alive, close) names none of them: nothing to rewrite
+    if (values.length === 0 || !values.some((v) => /forward/i.test(v))) continue;
     const kept = values.flatMap((v) => v.split(",")).map(trimOws)
       .filter((t) => t !== "" && !names.includes(t.toLowerCase()));
     if (kept.length === 0) headers.delete(key);
@@ -164,7 +182,13 @@ export function applyForwarded(headers: HeaderList, info: ForwardedInfo): void {
     if (info.host === null || info.host === "") headers.delete("x-forwarded-host");
     else headers.set("X-Forwarded-Host", info.host);
   }
-  const element = forwardedElement(ip, info.proto, info.host);
+  const elementKey = `${ip} ${info.host ?? "\0"}`; // no Host vs an empty one
+  let element = elements.get(elementKey);
+  if (element === undefined) {
+    element = forwardedElement(ip, info.proto, info.host);
+    if (elements.size >= 1024) elements.clear();
+    elements.set(elementKey, element);
+  }
   const prev = trusted ? joined(headers, "forwarded") : "";
   headers.set("Forwarded", prev === "" ? element : `${prev}, ${element}`);
 }
