@@ -58,7 +58,8 @@ export async function reverseExchange(
     host: clientHost,
   });
   const framing = requestFraming(req);
-  const tried = new Set<string>();
+  // the servers this request failed on (made at the first failure: most requests never fail)
+  let tried: Set<string> | undefined;
   ex.transition("head");
   for (;;) {
     const u = upstreams.pick(now(), tried);
@@ -66,11 +67,10 @@ export async function reverseExchange(
       throw new ProxyError(
         502,
         "upstream-unreachable",
-        `No --upstream server is reachable (tried ${tried.size} of ${upstreams.size}; ` +
+        `No --upstream server is reachable (tried ${tried?.size ?? 0} of ${upstreams.size}; ` +
           `a failed one is skipped for --upstream-down-time)`,
       );
     }
-    tried.add(u);
     const target = reverseTarget(
       req.method,
       req.target,
@@ -87,6 +87,7 @@ export async function reverseExchange(
         ex.state === State.SEND_REQUEST && ex.serverWritten === 0;
       if (!retry) throw err;
       upstreams.markDown(u, now());
+      (tried ??= new Set()).add(u);
       ex.server = null;
     }
   }
