@@ -129,6 +129,18 @@ export function forwardedElement(clientIp: string, proto: string, host: string |
 }
 
 /** Removes `names` from the `Connection` and `Proxy-Connection` lists, so no client can strip them. */
+/** {@linkcode forwardedElement}, memoized by client address and Host (proto is always http here). */
+function forwardedFor(ip: string, proto: string, host: string | null): string {
+  const key = `${ip} ${host ?? "\0"}`; // no Host vs an empty one
+  let element = elements.get(key);
+  if (element === undefined) {
+    element = forwardedElement(ip, proto, host);
+    if (elements.size >= 1024) elements.clear();
+    elements.set(key, element);
+  }
+  return element;
+}
+
 function unlistFromConnection(headers: HeaderList, names: readonly string[]): void {
   for (const key of ["connection", "proxy-connection"]) {
     const values = headers.getAll(key);
@@ -175,6 +187,21 @@ export function applyForwarded(headers: HeaderList, info: ForwardedInfo): void {
   unlistFromConnection(headers, FORWARDED_FIELDS);
   const ip = normalizeIp(info.clientIp);
   const trusted = info.trusted;
+  if (!trusted) {
+    // the common case: whatever the client sent in these fields goes, ours are appended
+    const keys = headers.keys;
+    for (let i = 0; i < keys.length; i++) {
+      if (FORWARDED_FIELDS.includes(keys[i])) {
+        for (const f of FORWARDED_FIELDS) headers.delete(f);
+        break;
+      }
+    }
+    headers.append("X-Forwarded-For", ip);
+    headers.append("X-Forwarded-Proto", info.proto);
+    if (info.host !== null && info.host !== "") headers.append("X-Forwarded-Host", info.host);
+    headers.append("Forwarded", forwardedFor(ip, info.proto, info.host));
+    return;
+  }
   const xff = trusted ? joined(headers, "x-forwarded-for") : "";
   headers.set("X-Forwarded-For", xff === "" ? ip : `${xff}, ${ip}`);
   if (!trusted || !headers.has("x-forwarded-proto")) headers.set("X-Forwarded-Proto", info.proto);
@@ -182,13 +209,7 @@ export function applyForwarded(headers: HeaderList, info: ForwardedInfo): void {
     if (info.host === null || info.host === "") headers.delete("x-forwarded-host");
     else headers.set("X-Forwarded-Host", info.host);
   }
-  const elementKey = `${ip} ${info.host ?? "\0"}`; // no Host vs an empty one
-  let element = elements.get(elementKey);
-  if (element === undefined) {
-    element = forwardedElement(ip, info.proto, info.host);
-    if (elements.size >= 1024) elements.clear();
-    elements.set(elementKey, element);
-  }
+  const element = forwardedFor(ip, info.proto, info.host);
   const prev = trusted ? joined(headers, "forwarded") : "";
   headers.set("Forwarded", prev === "" ? element : `${prev}, ${element}`);
 }
