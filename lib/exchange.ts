@@ -8,6 +8,7 @@
 import type { ByteBuffer } from "./buffer.ts";
 import { now } from "./clock.ts";
 import type { Reason } from "./errors.ts";
+import { formatAuthority } from "./http1/target.ts";
 import { type Event, next, State } from "./state.ts";
 
 /** The socket operations the proxy needs; `Deno.Conn` has them all. */
@@ -120,10 +121,40 @@ export class Exchange {
   referer = "";
   /** See {@linkcode Exchange.referer}. */
   userAgent = "";
-  /** The upstream address actually dialled (`host:port`), "" when none. */
-  upstreamAddr = "";
+  /** The upstream connection this exchange used (its address is formatted only when read). */
+  #upstreamConn: Duplex | null = null;
+  #upstreamAddr: string | null = null;
   /** Whether the upstream connection came from the pool. */
   reused = false;
+
+  /** Records the upstream connection the exchange went out on (cheap: nothing is formatted). */
+  upstreamVia(conn: Duplex, reused: boolean): void {
+    this.#upstreamConn = conn;
+    this.#upstreamAddr = null;
+    this.reused = reused;
+  }
+
+  /** Whether the exchange went out on an upstream connection. */
+  get hasUpstream(): boolean {
+    return this.#upstreamConn !== null || (this.#upstreamAddr ?? "") !== "";
+  }
+
+  /**
+   * The upstream address actually dialled (`host:port`, IPv6 bracketed), ""
+   * when none; formatted at the first read (logs, status), not per exchange.
+   */
+  get upstreamAddr(): string {
+    if (this.#upstreamAddr === null) {
+      const a = (this.#upstreamConn as Partial<Deno.TcpConn> | null)?.remoteAddr;
+      this.#upstreamAddr = a && a.transport === "tcp" ? formatAuthority(a.hostname, a.port) : "";
+    }
+    return this.#upstreamAddr;
+  }
+
+  /** Sets the upstream address directly (tests, records made without a socket). */
+  set upstreamAddr(addr: string) {
+    this.#upstreamAddr = addr;
+  }
   /** Phase times in ms since {@linkcode Exchange.started}; -1 where the phase was not reached. */
   readonly times: ExchangeTimes = { head: -1, connect: -1, sent: -1, firstByte: -1 };
 

@@ -182,7 +182,7 @@ export class Stats {
     s.clientBytesOut += ex.clientWritten;
     s.upstreamBytesIn += ex.serverRead;
     s.upstreamBytesOut += ex.serverWritten;
-    if (ex.upstreamAddr !== "") {
+    if (ex.hasUpstream) {
       if (ex.reused) s.reused++;
       else s.dialled++;
     }

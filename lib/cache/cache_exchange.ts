@@ -272,7 +272,8 @@ function storing(
   const { req } = scope;
   const name = scope.config.viaName || "sluice";
   let entry: StoredResponse | null = null;
-  const sink = fill ?? new Fill(cache.options.maxObjectBytes);
+  // a private sink only for a response that will be stored (most forwarded ones are not)
+  let sink: Fill | null = fill;
   return {
     head(res: ResponseHead, framing: BodyFraming): HookAction {
       const t = Date.now();
@@ -285,10 +286,11 @@ function storing(
       const fits = length === null || length <= cache.options.maxObjectBytes;
       if (d.store && req.method === "GET" && fits) {
         entry = createEntry(req, res, { requestTime, responseTime: t });
+        sink ??= new Fill(cache.options.maxObjectBytes);
         // waiters use it only if it can serve them: fresh on arrival; a stale
         // one is still stored (for disconnected use), not shared
         sink.begin(entry, length, isFresh(entry, t, cache.policy));
-      } else sink.release();
+      } else sink?.release();
       const detail = d.store ? (fits ? fields.detail : "too-large") : d.reason;
       const status = cacheStatus(name, { ...fields, stored: entry !== null, detail });
       scope.ex.cache = status;
@@ -296,10 +298,10 @@ function storing(
     },
     end(ok: boolean): void {
       let stored: StoredResponse | null = null;
-      if (entry && ok && sink.finish()) {
+      if (entry && sink && ok && sink.finish()) {
         const body = sink.take();
         stored = { ...entry, body, bodyLength: body.length };
-      } else sink.fail();
+      } else sink?.fail();
       if (fill) cache.endFill(key, fill, stored);
       else if (stored) cache.put(key, stored);
     },

@@ -18,19 +18,13 @@ import { originKeepsAlive, planResponse, upstreamRequestHead } from "../http1/fo
 import { type ResponseHead, ResponseParser } from "../http1/parse.ts";
 import { requestedUpgrade, switchingHead } from "../http1/upgrade.ts";
 import { isParentRefusal, PARENT_REFUSED, parentRequestHead } from "../upstream/parent.ts";
+import { openTunnel } from "./open_tunnel.ts";
 import { connectViaParent } from "./parent_connect.ts";
-import { formatAuthority, type Target } from "../http1/target.ts";
+import type { Target } from "../http1/target.ts";
 import { logger } from "../log.ts";
 import type { AddressGate } from "../policy/policy.ts";
 import { readResponseHead } from "../read_response.ts";
-import {
-  type BodySink,
-  relayChunked,
-  relayLength,
-  relayResponseBody,
-  send,
-  tunnel,
-} from "../relay.ts";
+import { type BodySink, relayChunked, relayLength, relayResponseBody, send } from "../relay.ts";
 import { CONNECT_ESTABLISHED } from "../responses.ts";
 import { State } from "../state.ts";
 import type { Pooled } from "../upstream/pool.ts";
@@ -42,12 +36,6 @@ const HEAD_ROOM = 512;
 
 /** Methods a proxy may send again (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-
-/** `host:port` of a socket's peer (IPv6 bracketed), "" when it has none (tests). */
-function remoteAddress(conn: Duplex): string {
-  const a = (conn as Partial<Deno.TcpConn>).remoteAddr;
-  return a && a.transport === "tcp" ? formatAuthority(a.hostname, a.port) : "";
-}
 
 /** Whether `err` means the upstream connection went away (EOF, reset, write failure). */
 function isUpstreamLoss(err: unknown): boolean {
@@ -140,14 +128,7 @@ export class Forwarder {
       );
     }
     if (isConnect) {
-      ex.transition("tunnel");
-      ex.status = 200;
-      ex.responseStarted = true;
-      timer.arm("tunnel-idle");
-      await send(client, CONNECT_ESTABLISHED, ex);
-      await tunnel(client, server, ex);
-      ex.transition("close");
-      return false;
+      return await openTunnel(scope, server, "tunnel", 200, CONNECT_ESTABLISHED);
     }
     // read before the head is rewritten (hop-by-hop removal drops Upgrade)
     const upgrade = requestedUpgrade(req);
@@ -286,7 +267,7 @@ export class Forwarder {
 
   /** The origin switched protocols: the 101 goes to the client, then bytes flow both ways. */
   async #switch(
-    { ex, client, timer }: ExchangeScope,
+    scope: ExchangeScope,
     server: Endpoint,
     res: ResponseHead,
     upgrade: string,
@@ -302,14 +283,7 @@ export class Forwarder {
         }", which the client did not ask for (${upgrade})`,
       );
     }
-    ex.transition("upgrade");
-    ex.status = 101;
-    ex.responseStarted = true;
-    timer.arm("tunnel-idle");
-    await send(client, head, ex);
-    await tunnel(client, server, ex);
-    ex.transition("close");
-    return false;
+    return await openTunnel(scope, server, "upgrade", 101, head);
   }
 
   /** A pooled connection when one is given, else a fresh one within the connect deadline. */
@@ -348,8 +322,7 @@ export class Forwarder {
       );
     }
     ex.server = server;
-    ex.reused = pooled !== null;
-    ex.upstreamAddr = remoteAddress(server.conn);
+    ex.upstreamVia(server.conn, pooled !== null);
     ex.mark("connect");
     return { server, reused: pooled !== null };
   }

@@ -16,7 +16,8 @@ import { planResponse } from "../http1/forward.ts";
 import type { ResponseParser } from "../http1/parse.ts";
 import type { Target } from "../http1/target.ts";
 import { readResponseHead } from "../read_response.ts";
-import { relayResponseBody, send, tunnel } from "../relay.ts";
+import { relayResponseBody, send } from "../relay.ts";
+import { openTunnel } from "./open_tunnel.ts";
 import { CONNECT_ESTABLISHED } from "../responses.ts";
 import type { Parent } from "../upstream/parent.ts";
 import { PARENT_REFUSED, parentConnectHead, parentConnectOutcome } from "../upstream/parent.ts";
@@ -39,14 +40,8 @@ export async function connectViaParent(
   const res = await readResponseHead(server, client, parser, req, ex, via);
   const outcome = parentConnectOutcome(res, parent, target);
   if (outcome.kind === "tunnel") {
-    ex.transition("upgrade");
-    ex.status = 200;
-    ex.responseStarted = true;
-    timer.arm("tunnel-idle");
-    await send(client, CONNECT_ESTABLISHED, ex);
-    await tunnel(client, server, ex); // bytes after the parent's head are in server.buf: they go first
-    ex.transition("close");
-    return false;
+    // bytes after the parent's head are in server.buf: they go first
+    return await openTunnel(scope, server, "upgrade", 200, CONNECT_ESTABLISHED);
   }
   if (outcome.kind !== "refused") {
     throw new ProxyError(
