@@ -48,6 +48,7 @@ import {
   stop,
   waitForPort,
   which,
+  writeNginxConfig,
 } from "./procs.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -174,29 +175,19 @@ async function startOrigin(dir: string, nginx: string | null) {
   if (nginx) {
     const d = `${dir}/cache-origin`;
     await Deno.mkdir(d, { recursive: true });
-    const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-      .map((t) => `  ${t}_temp_path ${d}/${t};\n`).join("");
-    await Deno.writeTextFile(
-      `${d}/nginx.conf`,
-      `daemon off;
-worker_processes 1;
-pid ${d}/nginx.pid;
-error_log ${d}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
+    await writeNginxConfig(
+      d,
+      `  sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
   default_type application/octet-stream;
-${temps}  server {
+  server {
     listen ${HOST}:${port} backlog=4096;
     root ${www};
     add_header Cache-Control "max-age=3600" always;
     location /obj/ { rewrite ^ /100k.bin break; }
     location = /nginx_status { stub_status; }
   }
-}
 `,
     );
     const [cmd, args] = pinned("0", nginx, [
@@ -292,22 +283,13 @@ async function startNginxCache(dir: string, nginx: string, origin: string): Prom
     await Deno.mkdir(cacheDir, { recursive: true });
   }
   await sh(`chmod 777 ${cacheDir}`); // the worker may run as nobody
-  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-    .map((t) => `  ${t}_temp_path ${d}/${t};\n`).join("");
-  await Deno.writeTextFile(
-    `${d}/nginx.conf`,
-    `# nginx as a plain-HTTP forward proxy (as the peers bench runs it) with proxy_cache
-daemon off;
-worker_processes 1;
-pid ${d}/nginx.pid;
-error_log ${d}/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  tcp_nodelay on;
+  // nginx as a plain-HTTP forward proxy (as the peers bench runs it) with proxy_cache
+  await writeNginxConfig(
+    d,
+    `  tcp_nodelay on;
   keepalive_timeout 65s;
   keepalive_requests 1000000;
-${temps}  resolver 127.0.0.1 ipv6=off;
+  resolver 127.0.0.1 ipv6=off;
   proxy_cache_path ${cacheDir} levels=1:2 keys_zone=bench:16m max_size=64m inactive=1h use_temp_path=off;
   map $http_host $fwd_dest {
     ${origin} origin_pool;
@@ -333,8 +315,8 @@ ${temps}  resolver 127.0.0.1 ipv6=off;
       add_header X-Cache-Status $upstream_cache_status;
     }
   }
-}
 `,
+    8192,
   );
   const [cmd, argv] = pinned("1", nginx, [
     "-p",

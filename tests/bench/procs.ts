@@ -181,6 +181,27 @@ export async function runBounded(
  * returns the config file's path.
  */
 export async function writeNginxConf(dir: string, port: number, www: string): Promise<string> {
+  return await writeNginxConfig(
+    dir,
+    `  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  default_type application/octet-stream;
+  server { listen ${HOST}:${port}; root ${www}; }
+`,
+  );
+}
+
+/**
+ * Writes `dir/nginx.conf` for a bench nginx: one worker in the foreground,
+ * pid, error log and temp paths under `dir`, no access log, and the `http`
+ * directives given (indented lines); returns the file's path.
+ */
+export async function writeNginxConfig(
+  dir: string,
+  http: string,
+  workerConnections = 4096,
+): Promise<string> {
   const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
     .map((t) => `  ${t}_temp_path ${dir}/${t};\n`).join("");
   const path = `${dir}/nginx.conf`;
@@ -190,15 +211,10 @@ export async function writeNginxConf(dir: string, port: number, www: string): Pr
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections ${workerConnections}; }
 http {
   access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  default_type application/octet-stream;
-${temps}  server { listen ${HOST}:${port}; root ${www}; }
-}
+${temps}${http}}
 `,
   );
   return path;

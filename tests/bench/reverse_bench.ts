@@ -18,7 +18,16 @@
 import { SERVE_FLAGS } from "../serve_flags.ts";
 import { startOrigin } from "./bench.ts";
 import { builtinLoad, type RunResult, runWrk, table, WORKLOADS } from "./load.ts";
-import { freePort, HOST, type Proc, sh, spawn, waitForPort, which } from "./procs.ts";
+import {
+  freePort,
+  HOST,
+  type Proc,
+  sh,
+  spawn,
+  waitForPort,
+  which,
+  writeNginxConfig,
+} from "./procs.ts";
 import { fileURLToPath } from "node:url";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -102,19 +111,10 @@ export async function benchReverse(dir: string): Promise<void> {
     port = freePort();
     const d = `${dir}/nginx-reverse`;
     await Deno.mkdir(d, { recursive: true });
-    const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-      .map((t) => `  ${t}_temp_path ${d}/${t};\n`).join("");
-    await Deno.writeTextFile(
-      `${d}/nginx.conf`,
-      `daemon off;
-worker_processes 1;
-pid ${d}/nginx.pid;
-error_log ${d}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-${temps}  upstream origin { server ${originHost}; keepalive 64; keepalive_requests 1000000; }
+    await writeNginxConfig(
+      d,
+      `  keepalive_requests 1000000;
+  upstream origin { server ${originHost}; keepalive 64; keepalive_requests 1000000; }
   server {
     listen ${HOST}:${port};
     location / {
@@ -123,7 +123,6 @@ ${temps}  upstream origin { server ${originHost}; keepalive 64; keepalive_reques
       proxy_set_header Connection "";
     }
   }
-}
 `,
     );
     await add("nginx reverse", port, nginx, [
