@@ -15,6 +15,7 @@ import type { ExchangeScope } from "../exchange_scope.ts";
 import { ChunkedDecoder } from "../http1/chunked.ts";
 import { type BodyFraming, responseFraming } from "../http1/framing.ts";
 import { originKeepsAlive, planResponse, upstreamRequestHead } from "../http1/forward.ts";
+import { HeadWriter } from "../http1/head_writer.ts";
 import { type ResponseHead, ResponseParser } from "../http1/parse.ts";
 import { requestedUpgrade, switchingHead } from "../http1/upgrade.ts";
 import { isParentRefusal, PARENT_REFUSED, parentRequestHead } from "../upstream/parent.ts";
@@ -85,6 +86,8 @@ export class Forwarder {
   readonly #responses = new ResponseParser();
   readonly #requestChunks = new ChunkedDecoder();
   readonly #responseChunks = new ChunkedDecoder({}, true);
+  /** The heads this connection sends: the request head, then the response head. */
+  readonly #heads = new HeadWriter();
 
   /**
    * Forwards a plain request (or opens the tunnel of a CONNECT) whose head the
@@ -135,7 +138,7 @@ export class Forwarder {
     const keepUp = pool !== null && upgrade === null;
     const head = parent
       ? parentRequestHead(req, target, via, parent, keepUp, upgrade)
-      : upstreamRequestHead(req, target, via, keepUp, upgrade);
+      : upstreamRequestHead(req, target, via, keepUp, upgrade, null, this.#heads);
     // an idle pooled connection the origin has just closed fails before any
     // response byte: a request without a body that may be repeated goes once
     // more, on a fresh connection
@@ -213,7 +216,8 @@ export class Forwarder {
     if (action) { for (const [name, value] of action.fields) res.headers.append(name, value); }
 
     // SEND_RESPONSE
-    const plan = planResponse(req, res, resFraming, keepAlive, via);
+    // the request head (in the same writer) went out in full: its bytes may be reused
+    const plan = planResponse(req, res, resFraming, keepAlive, via, this.#heads);
     ex.status = res.status;
     const length = resFraming.kind === "length" ? resFraming.length : 0;
     const before = ex.clientWritten;

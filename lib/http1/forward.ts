@@ -7,6 +7,7 @@
  */
 
 import { appendVia, HeaderList, stripHopByHop } from "./headers.ts";
+import { HeadWriter } from "./head_writer.ts";
 import type { BodyFraming } from "./framing.ts";
 import type { RequestHead, ResponseHead } from "./parse.ts";
 import type { Target } from "./target.ts";
@@ -60,6 +61,7 @@ export function upstreamRequestHead(
   keepAlive = false,
   upgrade: string | null = null,
   parent: { readonly authorization: string | null } | null = null,
+  writer: HeadWriter = new HeadWriter(),
 ): Uint8Array {
   const h = req.headers;
   stripHopByHop(h);
@@ -68,20 +70,21 @@ export function upstreamRequestHead(
   h.delete("host");
   appendVia(h, req.minor, viaName);
   // to a --parent: the target in absolute-form, and the parent's credentials
-  const out: string[] = parent
-    ? [req.method, " http://", target.authority, target.path, " HTTP/1.1\r\nHost: "]
-    : [req.method, " ", target.path, " HTTP/1.1\r\nHost: "];
-  out.push(target.authority, "\r\n");
-  h.serializeInto(out);
-  if (parent?.authorization) out.push("Proxy-Authorization: ", parent.authorization, "\r\n");
-  out.push(
+  const w = writer.start().text(req.method);
+  if (parent) w.text(" http://").text(target.authority);
+  else w.text(" ");
+  w.text(target.path).text(" HTTP/1.1\r\nHost: ").text(target.authority).text("\r\n").fields(h);
+  if (parent?.authorization) {
+    w.text("Proxy-Authorization: ").text(parent.authorization).text("\r\n");
+  }
+  w.text(
     upgrade !== null
       ? "Connection: upgrade\r\n\r\n"
       : keepAlive
       ? "\r\n"
       : "Connection: close\r\n\r\n",
   );
-  return encodeLatin1(out.join(""));
+  return w.bytes();
 }
 
 /** How the response body travels to the client. */
@@ -123,6 +126,7 @@ export function planResponse(
   framing: BodyFraming,
   keepAlive: boolean,
   viaName: string,
+  writer: HeadWriter = new HeadWriter(),
 ): ResponsePlan {
   const h = res.headers;
   stripHopByHop(h);
@@ -156,19 +160,23 @@ export function planResponse(
   appendVia(h, res.minor, viaName);
   if (!keepAlive) h.append("Connection", "close");
   else if (req.minor === 0) h.append("Connection", "keep-alive");
-  const out: string[] = ["HTTP/1.1 ", String(res.status), " ", res.reason, "\r\n"];
-  h.serializeInto(out);
-  out.push("\r\n");
-  return { head: encodeLatin1(out.join("")), mode, keepAlive };
+  return { head: statusHead(writer, res.status, res.reason, h), mode, keepAlive };
 }
 
 /** An interim (1xx) response head as relayed to an HTTP/1.1 client, with `Via`. */
-export function interimHead(res: ResponseHead, viaName: string): Uint8Array {
+export function interimHead(
+  res: ResponseHead,
+  viaName: string,
+  writer: HeadWriter = new HeadWriter(),
+): Uint8Array {
   const h: HeaderList = res.headers;
   stripHopByHop(h);
   appendVia(h, res.minor, viaName);
-  const out: string[] = ["HTTP/1.1 ", String(res.status), " ", res.reason, "\r\n"];
-  h.serializeInto(out);
-  out.push("\r\n");
-  return encodeLatin1(out.join(""));
+  return statusHead(writer, res.status, res.reason, h);
+}
+
+/** `HTTP/1.1 <status> <reason>`, the fields and the blank line, in `writer`. */
+function statusHead(writer: HeadWriter, status: number, reason: string, h: HeaderList): Uint8Array {
+  return writer.start().text("HTTP/1.1 ").decimal(status).text(" ").text(reason).text("\r\n")
+    .fields(h).text("\r\n").bytes();
 }

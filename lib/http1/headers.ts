@@ -2,8 +2,37 @@
  * An ordered list of header fields, and the rewriting a forward proxy applies
  * to it: hop-by-hop removal (RFC 9110 section 7.6.1) and `Via` (section 7.6.3).
  *
+ * A parsed head's fields stay bytes ({@linkcode HeaderList.fromBytes}): each
+ * is four offsets into one copy of the head's field block and the id of its
+ * name when sluice knows it (field_names.ts). A name or value becomes a string
+ * only when something reads it, and a field nobody changed is written out by
+ * copying its bytes ({@linkcode HeaderList.writeInto}).
+ *
  * @module
  */
+
+import { idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
+
+const EMPTY = new Uint8Array(0);
+/** Slots per field in the offsets array: name start/end, value start/end, name id. */
+const STRIDE = 5;
+
+/** Decodes bytes as ISO-8859-1 (every byte one code unit; reversible). */
+export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 16) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+    return s;
+  }
+  let s = "";
+  for (let i = start; i < end; i += 8192) {
+    s += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[],
+    );
+  }
+  return s;
+}
 
 /**
  * Header fields in arrival order, names kept as received. Lookups compare
@@ -18,83 +47,210 @@
  * ```
  */
 export class HeaderList {
-  /** Names as received. */
-  readonly names: string[] = [];
-  /** Lower-case names, parallel to {@linkcode HeaderList.names}. */
-  readonly keys: string[] = [];
-  /** Values with surrounding whitespace removed. */
-  readonly values: string[] = [];
+  /** The bytes parsed fields point into. */
+  #src: Uint8Array = EMPTY;
+  /**
+   * Five numbers a field: name start, name end, value start, value end (into
+   * `#src`; -1 as a start when the name or value is a string in `#text`), and
+   * the name's id (0 for a name sluice does not know).
+   */
+  #f: number[] = [];
+  /** Two slots a field: its name and value as strings, once decoded or when given. */
+  #text: (string | undefined)[] = [];
+  /** `names`, `keys` and `values`, made when first read after a change. */
+  #memo: { names: string[]; keys: string[]; values: string[] } | null = null;
+
+  /**
+   * A list over parsed bytes: `fields` holds five numbers a field (name
+   * start, name end, value start, value end into `src`, and the name's id
+   * from `idOfName`). Both arrays then belong to the list.
+   */
+  static fromBytes(src: Uint8Array, fields: number[]): HeaderList {
+    const h = new HeaderList();
+    h.#src = src;
+    h.#f = fields;
+    return h;
+  }
 
   /** Number of fields. */
   get size(): number {
-    return this.names.length;
+    return this.#f.length / STRIDE;
+  }
+
+  /** The name of field `i`, as received. */
+  name(i: number): string {
+    const t = this.#text[2 * i];
+    if (t !== undefined) return t;
+    const f = this.#f;
+    return this.#text[2 * i] = latin1(this.#src, f[i * STRIDE], f[i * STRIDE + 1]);
+  }
+
+  /** The lower-case name of field `i`. */
+  key(i: number): string {
+    return this.name(i).toLowerCase();
+  }
+
+  /** The value of field `i`, surrounding whitespace removed. */
+  value(i: number): string {
+    const t = this.#text[2 * i + 1];
+    if (t !== undefined) return t;
+    const f = this.#f;
+    return this.#text[2 * i + 1] = latin1(this.#src, f[i * STRIDE + 2], f[i * STRIDE + 3]);
+  }
+
+  /** Names as received, in order (a new array after each change). */
+  get names(): string[] {
+    return this.#materialize().names;
+  }
+
+  /** Lower-case names, parallel to {@linkcode HeaderList.names}. */
+  get keys(): string[] {
+    return this.#materialize().keys;
+  }
+
+  /** Values with surrounding whitespace removed, parallel to the names. */
+  get values(): string[] {
+    return this.#materialize().values;
+  }
+
+  #materialize(): { names: string[]; keys: string[]; values: string[] } {
+    if (this.#memo) return this.#memo;
+    const names: string[] = [];
+    const keys: string[] = [];
+    const values: string[] = [];
+    for (let i = 0; i < this.size; i++) {
+      names.push(this.name(i));
+      keys.push(this.key(i));
+      values.push(this.value(i));
+    }
+    return this.#memo = { names, keys, values };
+  }
+
+  /** Whether field `i` is named `key` (lower-case) whose id is `id`. */
+  #is(i: number, key: string, id: number): boolean {
+    const f = this.#f;
+    const fid = f[i * STRIDE + 4];
+    if (id !== 0 || fid !== 0) return fid === id;
+    const ns = f[i * STRIDE];
+    return ns >= 0 ? nameEquals(this.#src, ns, f[i * STRIDE + 1], key) : this.key(i) === key;
   }
 
   /** Appends a field. */
   append(name: string, value: string): void {
-    this.names.push(name);
-    this.keys.push(name.toLowerCase());
-    this.values.push(value);
+    const i = this.size;
+    this.#f.push(-1, 0, -1, 0, idOfKey(name.toLowerCase()));
+    this.#text[2 * i] = name;
+    this.#text[2 * i + 1] = value;
+    this.#memo = null;
   }
 
   /** The first value of `key` (lower-case), or `undefined`. */
   get(key: string): string | undefined {
-    const i = this.keys.indexOf(key);
-    return i < 0 ? undefined : this.values[i];
+    const id = idOfKey(key);
+    const n = this.size;
+    for (let i = 0; i < n; i++) if (this.#is(i, key, id)) return this.value(i);
+    return undefined;
   }
 
   /** Every value of `key` (lower-case), in order. */
   getAll(key: string): string[] {
+    const id = idOfKey(key);
     const out: string[] = [];
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === key) out.push(this.values[i]);
+    const n = this.size;
+    for (let i = 0; i < n; i++) if (this.#is(i, key, id)) out.push(this.value(i));
     return out;
   }
 
   /** Whether a field named `key` (lower-case) is present. */
   has(key: string): boolean {
-    return this.keys.includes(key);
+    const id = idOfKey(key);
+    const n = this.size;
+    for (let i = 0; i < n; i++) if (this.#is(i, key, id)) return true;
+    return false;
   }
 
   /** Removes every field named `key` (lower-case); returns how many were removed. */
   delete(key: string): number {
-    let n = 0;
-    for (let i = this.keys.length - 1; i >= 0; i--) {
-      if (this.keys[i] === key) {
-        this.names.splice(i, 1);
-        this.keys.splice(i, 1);
-        this.values.splice(i, 1);
-        n++;
-      }
+    const id = idOfKey(key);
+    return this.#retain((i) => !this.#is(i, key, id));
+  }
+
+  /**
+   * Removes the hop-by-hop fields and those named in `named` (lower-case
+   * names), in one pass; returns how many were removed.
+   */
+  deleteHopByHop(named: readonly string[]): number {
+    const f = this.#f;
+    if (named.length === 0) {
+      let any = false;
+      for (let i = 4; i < f.length; i += STRIDE) if (isHopByHopId(f[i])) any = true;
+      if (!any) return 0;
     }
-    return n;
+    const ids = named.map(idOfKey);
+    return this.#retain((i) => {
+      if (isHopByHopId(f[i * STRIDE + 4])) return false;
+      for (let k = 0; k < named.length; k++) if (this.#is(i, named[k], ids[k])) return false;
+      return true;
+    });
+  }
+
+  /** Keeps the fields for which `keep(i)` holds, in order; returns how many went. */
+  #retain(keep: (i: number) => boolean): number {
+    const f = this.#f;
+    const t = this.#text;
+    const n = this.size;
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      if (!keep(i)) continue;
+      if (w !== i) {
+        for (let k = 0; k < STRIDE; k++) f[w * STRIDE + k] = f[i * STRIDE + k];
+        t[2 * w] = t[2 * i];
+        t[2 * w + 1] = t[2 * i + 1];
+      }
+      w++;
+    }
+    if (w === n) return 0;
+    f.length = w * STRIDE;
+    if (t.length > 2 * w) t.length = 2 * w;
+    this.#memo = null;
+    return n - w;
   }
 
   /** Replaces every field named like `name` with one field, at the first one's place. */
   set(name: string, value: string): void {
     const key = name.toLowerCase();
-    const i = this.keys.indexOf(key);
-    if (i < 0) {
+    const id = idOfKey(key);
+    const n = this.size;
+    let first = -1;
+    for (let i = 0; i < n && first < 0; i++) if (this.#is(i, key, id)) first = i;
+    if (first < 0) {
       this.append(name, value);
       return;
     }
-    this.values[i] = value;
-    for (let j = this.keys.length - 1; j > i; j--) {
-      if (this.keys[j] === key) {
-        this.names.splice(j, 1);
-        this.keys.splice(j, 1);
-        this.values.splice(j, 1);
-      }
-    }
+    this.#retain((i) => i <= first || !this.#is(i, key, id));
+    this.#f[first * STRIDE + 2] = -1; // the value is a string now
+    this.#text[2 * first + 1] = value;
+    this.#memo = null;
   }
 
   /** The comma-separated list elements of every `key` field, lower-cased and trimmed. */
   tokens(key: string): string[] {
+    const id = idOfKey(key);
     const out: string[] = [];
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.keys[i] !== key) continue;
-      for (const part of this.values[i].split(",")) {
-        const t = trimOws(part).toLowerCase();
-        if (t) out.push(t);
+    const n = this.size;
+    for (let i = 0; i < n; i++) {
+      if (!this.#is(i, key, id)) continue;
+      const v = this.value(i);
+      let a = 0;
+      while (a <= v.length) {
+        let b = v.indexOf(",", a);
+        if (b < 0) b = v.length;
+        let s = a;
+        let e = b;
+        while (s < e && (v.charCodeAt(s) === 32 || v.charCodeAt(s) === 9)) s++;
+        while (e > s && (v.charCodeAt(e - 1) === 32 || v.charCodeAt(e - 1) === 9)) e--;
+        if (e > s) out.push(v.slice(s, e).toLowerCase());
+        a = b + 1;
       }
     }
     return out;
@@ -102,10 +258,52 @@ export class HeaderList {
 
   /** Appends `name: value\r\n` for every field to `out`. */
   serializeInto(out: string[]): void {
-    for (let i = 0; i < this.names.length; i++) {
-      out.push(this.names[i], ": ", this.values[i], "\r\n");
-    }
+    const n = this.size;
+    for (let i = 0; i < n; i++) out.push(this.name(i), ": ", this.value(i), "\r\n");
   }
+
+  /** Bytes {@linkcode HeaderList.writeInto} writes: `name: value\r\n` for each field. */
+  byteLength(): number {
+    const f = this.#f;
+    const t = this.#text;
+    let len = 0;
+    for (let i = 0, j = 0; j < f.length; i++, j += STRIDE) {
+      len += (f[j] >= 0 ? f[j + 1] - f[j] : t[2 * i]!.length) +
+        (f[j + 2] >= 0 ? f[j + 3] - f[j + 2] : t[2 * i + 1]!.length) + 4;
+    }
+    return len;
+  }
+
+  /**
+   * Writes every field as `name: value\r\n` into `out` from `pos` (which must
+   * have {@linkcode HeaderList.byteLength} bytes of room); returns the end.
+   * Parsed names and values are copied as bytes; strings are written as
+   * ISO-8859-1.
+   */
+  writeInto(out: Uint8Array, pos: number): number {
+    const f = this.#f;
+    const t = this.#text;
+    const src = this.#src;
+    for (let i = 0, j = 0; j < f.length; i++, j += STRIDE) {
+      if (f[j] >= 0) {
+        for (let k = f[j], e = f[j + 1]; k < e; k++) out[pos++] = src[k];
+      } else pos = writeLatin1(t[2 * i]!, out, pos);
+      out[pos++] = 58; // ":"
+      out[pos++] = 32;
+      if (f[j + 2] >= 0) {
+        for (let k = f[j + 2], e = f[j + 3]; k < e; k++) out[pos++] = src[k];
+      } else pos = writeLatin1(t[2 * i + 1]!, out, pos);
+      out[pos++] = 13;
+      out[pos++] = 10;
+    }
+    return pos;
+  }
+}
+
+/** Writes `s` as ISO-8859-1 into `out` at `pos`; returns the end. */
+export function writeLatin1(s: string, out: Uint8Array, pos: number): number {
+  for (let i = 0; i < s.length; i++) out[pos++] = s.charCodeAt(i);
+  return pos;
 }
 
 /**
@@ -133,22 +331,40 @@ export const HOP_BY_HOP: readonly string[] = [
   "proxy-authenticate",
 ];
 
+/** Connection tokens that never name a field to remove. */
+const NOT_FIELDS = new Set(["close", "keep-alive", "transfer-encoding", "content-length"]);
+
 /**
  * Removes the hop-by-hop fields and every field named in `Connection` (or
  * `Proxy-Connection`). `Transfer-Encoding` and `Content-Length` stay: the
  * caller re-frames the message. Returns the lower-cased `Connection` tokens.
  */
 export function stripHopByHop(headers: HeaderList): string[] {
-  const tokens = [...headers.tokens("connection"), ...headers.tokens("proxy-connection")];
+  const tokens = headers.tokens("connection");
+  const proxy = headers.tokens("proxy-connection");
+  if (proxy.length > 0) tokens.push(...proxy);
+  let named: string[] = tokens;
   for (const t of tokens) {
-    if (
-      t !== "close" && t !== "keep-alive" && t !== "transfer-encoding" && t !== "content-length"
-    ) {
-      headers.delete(t);
+    if (NOT_FIELDS.has(t)) {
+      named = tokens.filter((x) => !NOT_FIELDS.has(x));
+      break;
     }
   }
-  for (const h of HOP_BY_HOP) headers.delete(h);
+  headers.deleteHopByHop(named);
   return tokens;
+}
+
+let viaName = "";
+const viaHops = ["", ""];
+
+/** `1.<minor> <name>`, made once per name. */
+function viaHop(minor: number, name: string): string {
+  if (name !== viaName) {
+    viaName = name;
+    viaHops[0] = `1.0 ${name}`;
+    viaHops[1] = `1.1 ${name}`;
+  }
+  return minor === 0 ? viaHops[0] : minor === 1 ? viaHops[1] : `1.${minor} ${name}`;
 }
 
 /**
@@ -157,7 +373,7 @@ export function stripHopByHop(headers: HeaderList): string[] {
  */
 export function appendVia(headers: HeaderList, minor: number, name: string): void {
   if (name === "") return; // --no-via
-  const hop = `1.${minor} ${name}`;
+  const hop = viaHop(minor, name);
   const prev = headers.getAll("via");
   if (prev.length === 0) {
     headers.append("Via", hop);

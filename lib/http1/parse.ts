@@ -13,7 +13,10 @@
  */
 
 import { ParseError } from "../errors.ts";
-import { HeaderList } from "./headers.ts";
+import { idOfName } from "./field_names.ts";
+import { HeaderList, latin1 } from "./headers.ts";
+
+export { latin1 };
 
 /** Size limits for one head. */
 export interface HeadLimits {
@@ -77,16 +80,30 @@ for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
 for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
 for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
 
-/** Decodes bytes as ISO-8859-1 (every byte one code unit; reversible). */
-export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end; i += 8192) {
-    s += String.fromCharCode.apply(
-      null,
-      bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[],
-    );
+/** Size of the slabs parsed field blocks are copied into. */
+const SLAB_SIZE = 32 * 1024;
+/** A block this large gets an array of its own. */
+const OWN_BLOCK = 4 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * A copy of `bytes[start..end)` that outlives the read buffer it came from.
+ * Small blocks are carved from a shared slab, never reused: a new slab comes
+ * when one is full, and the old one is freed once no head points into it. One
+ * `ArrayBuffer` serves about a hundred heads instead of one each.
+ */
+function keepBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  if (n > OWN_BLOCK) return bytes.slice(start, end);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
   }
-  return s;
+  const at = slabUsed;
+  slabUsed += n;
+  slab.set(bytes.subarray(start, end), at);
+  return slab.subarray(at, at + n);
 }
 
 /** Shared line scanning for both kinds of head; `S` is the parsed start line. */
@@ -99,9 +116,10 @@ abstract class HeadParser<T, S> {
   /** The start line, once its line end arrived. */
   #start: S | null = null;
   /**
-   * The fields checked so far, each as soon as its line end arrived, as four
-   * offsets (name start, name end, value start, value end) into the head's
-   * bytes. The text is decoded once, when the head is complete.
+   * The fields checked so far, each as soon as its line end arrived, as five
+   * numbers (name start, name end, value start, value end into the head's
+   * bytes, and the name's id from field_names.ts). No text is decoded: the
+   * head's {@linkcode HeaderList} keeps one copy of the field bytes.
    */
   #fields: number[] = [];
 
@@ -161,7 +179,7 @@ abstract class HeadParser<T, S> {
         if (end - this.#lineStart > lim.maxLine) throw this.lineTooLong();
         this.#start = this.startLine(bytes, this.#lineStart, end);
       } else {
-        if (this.#fields.length >= 4 * lim.maxHeaders) throw this.tooManyHeaders();
+        if (this.#fields.length >= 5 * lim.maxHeaders) throw this.tooManyHeaders();
         this.field(bytes, this.#lineStart, end);
       }
       this.#lineStart = lf + 1;
@@ -175,20 +193,19 @@ abstract class HeadParser<T, S> {
     return null;
   }
 
-  /** The checked fields as a header list: one decode of their bytes, then a slice per string. */
+  /** The checked fields as a header list over one copy of their bytes. */
   #decodeFields(bytes: Uint8Array): HeaderList {
     const f = this.#fields;
-    const headers = new HeaderList();
-    if (f.length === 0) return headers;
+    if (f.length === 0) return new HeaderList();
     const base = f[0];
-    const text = latin1(bytes, base, f[f.length - 1]);
-    for (let i = 0; i < f.length; i += 4) {
-      headers.append(
-        text.slice(f[i] - base, f[i + 1] - base),
-        text.slice(f[i + 2] - base, f[i + 3] - base),
-      );
+    const src = keepBytes(bytes, base, f[f.length - 2]);
+    for (let i = 0; i < f.length; i += 5) {
+      f[i] -= base;
+      f[i + 1] -= base;
+      f[i + 2] -= base;
+      f[i + 3] -= base;
     }
-    return headers;
+    return HeaderList.fromBytes(src, f);
   }
 
   /** Whether empty lines before the start line are skipped (requests: yes). */
@@ -258,8 +275,21 @@ abstract class HeadParser<T, S> {
         );
       }
     }
-    this.#fields.push(start, j, vs, ve);
+    this.#fields.push(start, j, vs, ve, idOfName(bytes, start, j));
   }
+}
+
+/** The usual methods, made once: a request's method is then no new string. */
+const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"];
+
+/** The method token `bytes[start..end)` as a string (case-sensitive). */
+function methodName(bytes: Uint8Array, start: number, end: number): string {
+  outer: for (const m of METHODS) {
+    if (m.length !== end - start) continue;
+    for (let k = 0; k < m.length; k++) if (bytes[start + k] !== m.charCodeAt(k)) continue outer;
+    return m;
+  }
+  return latin1(bytes, start, end);
 }
 
 /** Parses `HTTP/1.x` at `i`; returns the minor version or -1 when it is not HTTP/1.0 or 1.1. */
@@ -326,7 +356,7 @@ export class RequestParser extends HeadParser<RequestHead, RequestLine> {
     if (i === end || bytes[i] !== SP) {
       throw this.error(400, "bad-request-line", "invalid character in method");
     }
-    const method = latin1(bytes, start, i);
+    const method = methodName(bytes, start, i);
     const ts = ++i;
     while (i < end && bytes[i] > SP && bytes[i] !== 127) i++;
     if (i === ts) throw this.error(400, "bad-request-line", "missing request target");
@@ -424,7 +454,9 @@ export class ResponseParser extends HeadParser<ResponseHead, StatusLine> {
         throw this.error(502, "bad-request-line", "control character in reason phrase");
       }
     }
-    const reason = i < end ? latin1(bytes, i + 1, end) : "";
+    const reason = i >= end ? "" : end - i === 3 && bytes[i + 1] === 79 && bytes[i + 2] === 75 // the usual "OK"
+      ? "OK"
+      : latin1(bytes, i + 1, end);
     return { minor, status, reason };
   }
 }

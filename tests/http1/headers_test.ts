@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { appendVia, HeaderList, HOP_BY_HOP, stripHopByHop } from "../../lib/http1/headers.ts";
+import { RequestParser } from "../../lib/http1/parse.ts";
 
 function list(...pairs: [string, string][]): HeaderList {
   const h = new HeaderList();
@@ -207,4 +208,23 @@ Deno.test("appendVia: merges several Via fields into one at the first place", ()
   const h = list(["Via", "1.1 a"], ["X", "x"], ["Via", "1.0 b, 1.1 c"]);
   appendVia(h, 0, "sluice");
   assert.deepEqual(fields(h), [["Via", "1.1 a, 1.0 b, 1.1 c, 1.0 sluice"], ["X", "x"]]);
+});
+
+Deno.test("HeaderList over parsed bytes: lookups, tokens, delete and set as for appended fields", () => {
+  const raw = "GET / HTTP/1.1\r\nHost: a\r\nX-Foo: 1\r\nconnection: Keep-Alive, X-Foo\r\n" +
+    "x-foo: 2\r\nVia: 1.0 p\r\n\r\n";
+  const h = new RequestParser().parse(new TextEncoder().encode(raw))!.head.headers;
+  assert.equal(h.size, 5);
+  assert.equal(h.get("x-foo"), "1");
+  assert.deepEqual(h.getAll("x-foo"), ["1", "2"]);
+  assert.deepEqual(h.tokens("connection"), ["keep-alive", "x-foo"]);
+  assert.deepEqual(h.keys, ["host", "x-foo", "connection", "x-foo", "via"]);
+  assert.deepEqual(stripHopByHop(h), ["keep-alive", "x-foo"]);
+  assert.deepEqual(fields(h), [["Host", "a"], ["Via", "1.0 p"]]);
+  appendVia(h, 1, "sluice");
+  assert.deepEqual(fields(h), [["Host", "a"], ["Via", "1.0 p, 1.1 sluice"]]);
+  assert.equal(serialize(h), "Host: a\r\nVia: 1.0 p, 1.1 sluice\r\n");
+  assert.equal(h.delete("host"), 1);
+  assert.equal(h.has("host"), false);
+  assert.equal(h.name(0), "Via");
 });

@@ -1,0 +1,138 @@
+/**
+ * The header field names sluice acts on, each with a small number (its id),
+ * so that a parsed field is recognised once, from its bytes, without making a
+ * string of its name; lookups by name then compare numbers. Any other name
+ * has id 0 and is compared byte by byte, case-insensitively, when asked for.
+ *
+ * @module
+ */
+
+/**
+ * The known names, lower-case; a name's id is its index + 1. Hop-by-hop
+ * names come first ({@linkcode isHopByHopId}).
+ */
+const NAMES: readonly string[] = [
+  // hop-by-hop (RFC 9110 section 7.6.1), ids 1..8
+  "connection",
+  "proxy-connection",
+  "keep-alive",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
+  // framing, routing and the proxy's own fields
+  "host",
+  "transfer-encoding",
+  "content-length",
+  "via",
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "max-forwards",
+  "expect",
+  "authorization",
+  "cookie",
+  "set-cookie",
+  // caching
+  "cache-control",
+  "pragma",
+  "age",
+  "date",
+  "expires",
+  "last-modified",
+  "etag",
+  "vary",
+  "if-none-match",
+  "if-modified-since",
+  "if-match",
+  "if-unmodified-since",
+  "if-range",
+  "range",
+  "content-range",
+  "cache-status",
+  // common, read by logs and the file server
+  "content-type",
+  "content-location",
+  "location",
+  "referer",
+  "user-agent",
+  "server",
+  "accept-ranges",
+  "accept",
+  "accept-encoding",
+  "content-encoding",
+];
+
+/** Id of the last hop-by-hop name. */
+const LAST_HOP_BY_HOP = 8;
+
+/** Id of `name` (lower-case), 0 when it is not a known name. */
+const ID_OF = new Map<string, number>(NAMES.map((n, i) => [n, i + 1]));
+
+/** Known names by length: `[bytes, id]` pairs to compare a field's name against. */
+const BY_LENGTH: [Uint8Array, number][][] = [];
+for (let i = 0; i < NAMES.length; i++) {
+  const n = NAMES[i];
+  const bytes = new Uint8Array(n.length);
+  for (let k = 0; k < n.length; k++) bytes[k] = n.charCodeAt(k);
+  (BY_LENGTH[n.length] ??= []).push([bytes, i + 1]);
+}
+
+/** Known-name ids of fields that are hop-by-hop (RFC 9110 section 7.6.1). */
+export function isHopByHopId(id: number): boolean {
+  return id > 0 && id <= LAST_HOP_BY_HOP;
+}
+
+/**
+ * The id of a lower-case field name: its number when sluice knows it, else 0.
+ *
+ * @example
+ * ```ts
+ * import { idOfKey } from "./field_names.ts";
+ * console.log(idOfKey("host") > 0, idOfKey("x-custom")); // true 0
+ * ```
+ */
+export function idOfKey(key: string): number {
+  return ID_OF.get(key) ?? 0;
+}
+
+/**
+ * The id of the field name `bytes[start..end)`, compared case-insensitively
+ * (ASCII letters only, as field names are tokens), or 0.
+ *
+ * @example
+ * ```ts
+ * import { idOfKey, idOfName } from "./field_names.ts";
+ * const b = new TextEncoder().encode("Content-Length");
+ * console.log(idOfName(b, 0, b.length) === idOfKey("content-length")); // true
+ * ```
+ */
+export function idOfName(bytes: Uint8Array, start: number, end: number): number {
+  const candidates = BY_LENGTH[end - start];
+  if (candidates === undefined) return 0;
+  outer: for (let c = 0; c < candidates.length; c++) {
+    const [name, id] = candidates[c];
+    for (let k = 0; k < name.length; k++) {
+      const b = bytes[start + k];
+      // tokens: only A-Z fold; `| 0x20` maps no other tchar onto a lower-case letter
+      if ((b >= 65 && b <= 90 ? b | 0x20 : b) !== name[k]) continue outer;
+    }
+    return id;
+  }
+  return 0;
+}
+
+/**
+ * Whether the bytes `bytes[start..end)` spell `key` (lower-case) when their
+ * ASCII letters are lower-cased.
+ */
+export function nameEquals(bytes: Uint8Array, start: number, end: number, key: string): boolean {
+  if (end - start !== key.length) return false;
+  for (let k = 0; k < key.length; k++) {
+    const b = bytes[start + k];
+    if ((b >= 65 && b <= 90 ? b | 0x20 : b) !== key.charCodeAt(k)) return false;
+  }
+  return true;
+}
