@@ -352,7 +352,7 @@ export class Connection {
     const framing: BodyFraming = isConnect ? NO_BODY : requestFraming(req);
     const loop = policy.checkLoop(req.headers);
     if (loop) throw loop;
-    ex.user = await policy.authenticate(req.headers, this.#clientIp);
+    if (policy.authenticates) ex.user = await policy.authenticate(req.headers, this.#clientIp);
     if (isConnect && config.connectPorts !== null && !config.connectPorts.has(target.port)) {
       throw new ProxyError(
         403,

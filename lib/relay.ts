@@ -42,30 +42,42 @@ function grow(buf: ByteBuffer): void {
  * 4 KiB, so idle connections stay cheap) grows when a read fills it or it is
  * full. Socket errors become {@linkcode ProxyError}s naming the side.
  */
-export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
+export function fill(ep: Endpoint, ex: Exchange): Promise<number> {
   const buf = ep.buf;
   let free = buf.free();
   if (free.length === 0) {
-    if (buf.capacity >= MAX_BUFFER_SIZE) throw new RangeError("Cannot read: buffer full");
+    if (buf.capacity >= MAX_BUFFER_SIZE) {
+      return Promise.reject(new RangeError("Cannot read: buffer full"));
+    }
     grow(buf);
     free = buf.free();
   }
-  let n: number | null = 0;
-  try {
-    if (ep.pending !== null) {
-      // a pooled connection's watch read landed at the start of the (empty) buffer
-      const pending = ep.pending;
-      ep.pending = null;
-      n = await pending;
+  let read: Promise<number | null>;
+  if (ep.pending !== null) {
+    // a pooled connection's watch read landed at the start of the (empty) buffer
+    read = ep.pending;
+    ep.pending = null;
+  } else {
+    try {
+      read = ep.conn.read(free);
+    } catch (err) {
+      return Promise.reject(lost(ep, "failed while reading", err));
     }
-    while (n === 0) n = await ep.conn.read(free);
-  } catch (err) {
-    throw lost(ep, "failed while reading", err);
   }
+  // no async frame: the hot path's reads cost one reaction each
+  return read.then(
+    (n) => n === 0 ? fill(ep, ex) : filled(ep, ex, free.length, n),
+    (err) => Promise.reject(lost(ep, "failed while reading", err)),
+  );
+}
+
+/** Books `n` bytes read into `ep`'s buffer (null: end of stream); answers `fill`'s number. */
+function filled(ep: Endpoint, ex: Exchange, room: number, n: number | null): number {
   if (n === null) {
     ep.eof = true;
     return 0;
   }
+  const buf = ep.buf;
   buf.commit(n);
   if (ep.side === "client") ex.clientRead += n;
   else {
@@ -74,19 +86,38 @@ export async function fill(ep: Endpoint, ex: Exchange): Promise<number> {
   }
   // a small (client) buffer that a read filled is carrying a body or a tunnel:
   // grow it once, so bulk data moves in 64 KiB windows
-  if (n === free.length && buf.capacity < MAX_BUFFER_SIZE) grow(buf);
+  if (n === room && buf.capacity < MAX_BUFFER_SIZE) grow(buf);
   return n;
 }
 
 /** Writes all of `bytes` to `ep`. */
-export async function send(ep: Endpoint, bytes: Uint8Array, ex: Exchange): Promise<void> {
+export function send(ep: Endpoint, bytes: Uint8Array, ex: Exchange): Promise<void> {
   const up = ep.side === "upstream";
   if (up) ex.serverToWrite += bytes.length;
-  let off = 0;
+  if (bytes.length === 0) return Promise.resolve();
+  let write: Promise<number>;
+  try {
+    write = ep.conn.write(bytes);
+  } catch (err) {
+    return Promise.reject(lost(ep, "failed while writing", err));
+  }
+  return write.then(
+    (n) => {
+      if (up) ex.serverWritten += n;
+      else ex.clientWritten += n;
+      return n < bytes.length ? sendRest(ep, bytes, n, ex) : undefined;
+    },
+    (err) => Promise.reject(lost(ep, "failed while writing", err)),
+  );
+}
+
+/** The rest of `send`, after a short write of `off` bytes. */
+async function sendRest(ep: Endpoint, bytes: Uint8Array, off: number, ex: Exchange): Promise<void> {
+  const up = ep.side === "upstream";
   while (off < bytes.length) {
     let n: number;
     try {
-      n = await ep.conn.write(off === 0 ? bytes : bytes.subarray(off));
+      n = await ep.conn.write(bytes.subarray(off));
     } catch (err) {
       throw lost(ep, "failed while writing", err);
     }
@@ -268,7 +299,7 @@ export async function tunnel(client: Endpoint, server: Endpoint, ex: Exchange): 
  * are already buffered and the head fits in front of them, head and first
  * body bytes leave in one write.
  */
-export async function relayResponseBody(
+export function relayResponseBody(
   mode: BodyMode,
   length: number,
   head: Uint8Array,
@@ -280,19 +311,47 @@ export async function relayResponseBody(
 ): Promise<void> {
   const joinable = mode === "length" || mode === "chunked" || mode === "raw";
   const lead = joinable && server.buf.length > 0 && server.buf.prepend(head) ? head.length : 0;
-  if (lead === 0) await send(client, head, ex);
+  if (lead === 0) return sendHeadThenBody(mode, length, head, server, client, decoder, ex, sink);
   // with a lead, the first window is checked (chunk framing) before head and body
   // leave together: a bad first window can still be answered with 502
+  return relayBody(mode, length, server, client, decoder, ex, lead, sink);
+}
+
+async function sendHeadThenBody(
+  mode: BodyMode,
+  length: number,
+  head: Uint8Array,
+  server: Endpoint,
+  client: Endpoint,
+  decoder: ChunkedDecoder,
+  ex: Exchange,
+  sink: BodySink | null,
+): Promise<void> {
+  await send(client, head, ex);
+  await relayBody(mode, length, server, client, decoder, ex, 0, sink);
+}
+
+/** The body relay for `mode` (the head went out, or is the first `lead` buffered bytes). */
+function relayBody(
+  mode: BodyMode,
+  length: number,
+  server: Endpoint,
+  client: Endpoint,
+  decoder: ChunkedDecoder,
+  ex: Exchange,
+  lead: number,
+  sink: BodySink | null,
+): Promise<void> {
   switch (mode) {
     case "none":
-      return;
+      return Promise.resolve();
     case "length":
-      return await relayLength(server, client, length, ex, lead, sink);
+      return relayLength(server, client, length, ex, lead, sink);
     case "chunked":
     case "dechunk":
-      return await relayChunked(server, client, decoder, mode === "dechunk", ex, lead, sink);
+      return relayChunked(server, client, decoder, mode === "dechunk", ex, lead, sink);
     case "raw":
     case "rechunk":
-      return await relayUntilClose(server, client, mode === "rechunk", ex, sink);
+      return relayUntilClose(server, client, mode === "rechunk", ex, sink);
   }
 }

@@ -118,7 +118,10 @@ export class Forwarder {
     // address rules are for the addresses clients' targets resolve to
     const policyGate = opts.trusted || parent ? null : policy.gate(target.host, target.port);
     const gate = self ? self.gate(dialTo.host, dialTo.port, policyGate) : policyGate;
-    let { server, reused } = await this.#upstream(scope, dialTo, gate, pool?.take(key) ?? null);
+    const pooled = pool?.take(key) ?? null;
+    let reused = pooled !== null;
+    // a pooled connection is taken without an await
+    let server = pooled ? this.#adopt(scope, pooled) : await this.#dial(scope, dialTo, gate);
     if (isConnect && parent) {
       return await connectViaParent(
         scope,
@@ -189,7 +192,8 @@ export class Forwarder {
         }
         log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key });
         server.close();
-        ({ server, reused } = await this.#upstream(scope, dialTo, gate, null));
+        server = await this.#dial(scope, dialTo, gate);
+        reused = false;
       }
     }
     if (res.status === 101) return await this.#switch(scope, server, res, upgrade!, via);
@@ -290,45 +294,43 @@ export class Forwarder {
     return await openTunnel(scope, server, "upgrade", 101, head);
   }
 
-  /** A pooled connection when one is given, else a fresh one within the connect deadline. */
-  async #upstream(
+  /** A pooled connection becomes the exchange's upstream. */
+  #adopt({ ex }: ExchangeScope, pooled: Pooled): Endpoint {
+    const server = new Endpoint(pooled.conn, pooled.buf, "upstream");
+    server.pending = pooled.pending;
+    ex.server = server;
+    ex.upstreamVia(server.conn, true);
+    ex.mark("connect");
+    return server;
+  }
+
+  /** A fresh connection within the connect deadline. */
+  async #dial(
     { ex, ctx, timer, config }: ExchangeScope,
     target: Target,
     gate: AddressGate | null,
-    pooled: Pooled | null,
-  ): Promise<{ server: Endpoint; reused: boolean }> {
-    let server: Endpoint;
-    if (pooled) {
-      server = new Endpoint(pooled.conn, pooled.buf, "upstream");
-      server.pending = pooled.pending;
-    } else {
-      let conn: Duplex;
-      try {
-        conn = await ctx.dial(
-          target,
-          timer.armConnect(),
-          config.connectTimeoutMs,
-          gate,
-        );
-      } finally {
-        timer.disarm();
-      }
-      // backstop: an address of this machine not known to be one (no --allow-sys)
-      const loop = ctx.self?.checkConnection(conn, target.host, target.port) ?? null;
-      if (loop) {
-        conn.close();
-        throw loop;
-      }
-      server = new Endpoint(
-        conn,
-        new ByteBuffer(UPSTREAM_BUFFER_SIZE + HEAD_ROOM, HEAD_ROOM),
-        "upstream",
-      );
+  ): Promise<Endpoint> {
+    let conn: Duplex;
+    try {
+      conn = await ctx.dial(target, timer.armConnect(), config.connectTimeoutMs, gate);
+    } finally {
+      timer.disarm();
     }
+    // backstop: an address of this machine not known to be one (no --allow-sys)
+    const loop = ctx.self?.checkConnection(conn, target.host, target.port) ?? null;
+    if (loop) {
+      conn.close();
+      throw loop;
+    }
+    const server = new Endpoint(
+      conn,
+      new ByteBuffer(UPSTREAM_BUFFER_SIZE + HEAD_ROOM, HEAD_ROOM),
+      "upstream",
+    );
     ex.server = server;
-    ex.upstreamVia(server.conn, pooled !== null);
+    ex.upstreamVia(server.conn, false);
     ex.mark("connect");
-    return { server, reused: pooled !== null };
+    return server;
   }
 
   async #sendBody(

@@ -33,9 +33,10 @@ export function originKeepsAlive(res: ResponseHead): boolean {
 
 /** Whether the client asked for a persistent connection (RFC 9112 section 9.3). */
 export function clientWantsKeepAlive(req: RequestHead): boolean {
-  const tokens = [...req.headers.tokens("connection"), ...req.headers.tokens("proxy-connection")];
-  if (tokens.includes("close")) return false;
-  return req.minor === 1 || tokens.includes("keep-alive");
+  const tokens = req.headers.tokens("connection");
+  const proxy = req.headers.tokens("proxy-connection");
+  if (tokens.includes("close") || proxy.includes("close")) return false;
+  return req.minor === 1 || tokens.includes("keep-alive") || proxy.includes("keep-alive");
 }
 
 /**

@@ -26,8 +26,21 @@ function contentLength(
   status: number,
   reason: "bad-framing" | "upstream-bad-response",
 ): number {
+  const at = headers.indexOf("content-length");
+  if (at < 0) return -1;
+  if (headers.indexOf("content-length", at + 1) < 0) {
+    // the usual case, one field of 1 to 15 digits, without a regular expression
+    const v = headers.value(at);
+    let n = 0;
+    let i = 0;
+    for (; i < v.length && i < 16; i++) {
+      const d = v.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i === v.length && i > 0 && i <= 15) return n;
+  }
   const values = headers.getAll("content-length");
-  if (values.length === 0) return -1;
   let length = -1;
   for (const v of values) {
     for (const part of v.split(",")) {
@@ -54,7 +67,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
 
 /** Lower-cased transfer codings, in order; empty when absent. */
 function transferCodings(headers: HeaderList): string[] {
-  return headers.tokens("transfer-encoding").map((t) => trimOws(t.split(";")[0]));
+  const tokens = headers.tokens("transfer-encoding");
+  return tokens.length === 0 ? tokens : tokens.map((t) => trimOws(t.split(";")[0]));
 }
 
 /**

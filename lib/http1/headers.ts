@@ -14,6 +14,8 @@
 import { idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
 
 const EMPTY = new Uint8Array(0);
+/** What `getAll` and `tokens` answer when no field matches: shared, so frozen. */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
 /** Slots per field in the offsets array: name start/end, value start/end, name id. */
 const STRIDE = 5;
 
@@ -152,13 +154,28 @@ export class HeaderList {
     return undefined;
   }
 
-  /** Every value of `key` (lower-case), in order. */
+  /**
+   * Every value of `key` (lower-case), in order. The array answered when
+   * there is none is shared and frozen: copy before changing it.
+   */
   getAll(key: string): string[] {
     const id = idOfKey(key);
-    const out: string[] = [];
+    let out: string[] = NONE;
     const n = this.size;
-    for (let i = 0; i < n; i++) if (this.#is(i, key, id)) out.push(this.value(i));
+    for (let i = 0; i < n; i++) {
+      if (!this.#is(i, key, id)) continue;
+      if (out === NONE) out = [];
+      out.push(this.value(i));
+    }
     return out;
+  }
+
+  /** The index of the first field named `key` (lower-case) from `from` on, or -1. */
+  indexOf(key: string, from = 0): number {
+    const id = idOfKey(key);
+    const n = this.size;
+    for (let i = from; i < n; i++) if (this.#is(i, key, id)) return i;
+    return -1;
   }
 
   /** Whether a field named `key` (lower-case) is present. */
@@ -233,10 +250,13 @@ export class HeaderList {
     this.#memo = null;
   }
 
-  /** The comma-separated list elements of every `key` field, lower-cased and trimmed. */
+  /**
+   * The comma-separated list elements of every `key` field, lower-cased and
+   * trimmed. The array answered when there is none is shared and frozen.
+   */
   tokens(key: string): string[] {
     const id = idOfKey(key);
-    const out: string[] = [];
+    let out: string[] = NONE;
     const n = this.size;
     for (let i = 0; i < n; i++) {
       if (!this.#is(i, key, id)) continue;
@@ -249,7 +269,10 @@ export class HeaderList {
         let e = b;
         while (s < e && (v.charCodeAt(s) === 32 || v.charCodeAt(s) === 9)) s++;
         while (e > s && (v.charCodeAt(e - 1) === 32 || v.charCodeAt(e - 1) === 9)) e--;
-        if (e > s) out.push(v.slice(s, e).toLowerCase());
+        if (e > s) {
+          if (out === NONE) out = [];
+          out.push(v.slice(s, e).toLowerCase());
+        }
         a = b + 1;
       }
     }
@@ -340,9 +363,9 @@ const NOT_FIELDS = new Set(["close", "keep-alive", "transfer-encoding", "content
  * caller re-frames the message. Returns the lower-cased `Connection` tokens.
  */
 export function stripHopByHop(headers: HeaderList): string[] {
-  const tokens = headers.tokens("connection");
+  let tokens = headers.tokens("connection");
   const proxy = headers.tokens("proxy-connection");
-  if (proxy.length > 0) tokens.push(...proxy);
+  if (proxy.length > 0) tokens = [...tokens, ...proxy];
   let named: string[] = tokens;
   for (const t of tokens) {
     if (NOT_FIELDS.has(t)) {

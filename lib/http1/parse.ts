@@ -102,8 +102,9 @@ function keepBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
   }
   const at = slabUsed;
   slabUsed += n;
-  slab.set(bytes.subarray(start, end), at);
-  return slab.subarray(at, at + n);
+  const to = slab;
+  for (let i = 0; i < n; i++) to[at + i] = bytes[start + i];
+  return to.subarray(at, at + n);
 }
 
 /** Shared line scanning for both kinds of head; `S` is the parsed start line. */
@@ -138,7 +139,7 @@ abstract class HeadParser<T, S> {
     this.#pos = 0;
     this.#lineStart = 0;
     this.#start = null;
-    this.#fields = [];
+    this.#fields.length = 0; // scratch, reused: the head gets an exact-size copy
   }
 
   /**
@@ -199,13 +200,15 @@ abstract class HeadParser<T, S> {
     if (f.length === 0) return new HeaderList();
     const base = f[0];
     const src = keepBytes(bytes, base, f[f.length - 2]);
+    const out: number[] = new Array(f.length);
     for (let i = 0; i < f.length; i += 5) {
-      f[i] -= base;
-      f[i + 1] -= base;
-      f[i + 2] -= base;
-      f[i + 3] -= base;
+      out[i] = f[i] - base;
+      out[i + 1] = f[i + 1] - base;
+      out[i + 2] = f[i + 2] - base;
+      out[i + 3] = f[i + 3] - base;
+      out[i + 4] = f[i + 4];
     }
-    return HeaderList.fromBytes(src, f);
+    return HeaderList.fromBytes(src, out);
   }
 
   /** Whether empty lines before the start line are skipped (requests: yes). */

@@ -44,10 +44,27 @@ interface Authority {
   port: number;
   /** Whether the host is a bracketed IPv6 literal. */
   v6: boolean;
+  /** The `Host` value of an absolute-form target (port 80 left out), once made. */
+  hostField?: string;
+}
+
+/** Authorities seen lately: clients name the same few hosts again and again. */
+const AUTHORITIES = new Map<string, Authority>();
+/** The memo is cleared when it holds this many. */
+const MAX_AUTHORITIES = 1024;
+
+/** {@linkcode parseAuthority}, remembered for the last authorities seen. */
+function splitAuthority(auth: string): Authority {
+  let a = AUTHORITIES.get(auth);
+  if (a !== undefined) return a;
+  a = parseAuthority(auth);
+  if (AUTHORITIES.size >= MAX_AUTHORITIES) AUTHORITIES.clear();
+  AUTHORITIES.set(auth, a);
+  return a;
 }
 
 /** Splits `host[:port]` (with `[v6]` literals); port -1 when absent. */
-function splitAuthority(auth: string): Authority {
+function parseAuthority(auth: string): Authority {
   let host: string;
   let rest: string;
   let v6 = false;
@@ -102,9 +119,14 @@ export function parseAbsoluteTarget(target: string): Target {
   }
   const sep = target.indexOf("://");
   if (sep < 0) throw bad("not an absolute URL");
-  const scheme = target.slice(0, sep).toLowerCase();
-  if (scheme !== "http") {
-    throw bad(`scheme "${scheme}" is not supported; use CONNECT for https`);
+  if (
+    sep !== 4 || (target.charCodeAt(0) | 0x20) !== 104 || (target.charCodeAt(1) | 0x20) !== 116 ||
+    (target.charCodeAt(2) | 0x20) !== 116 || (target.charCodeAt(3) | 0x20) !== 112
+  ) {
+    const scheme = target.slice(0, sep).toLowerCase();
+    if (scheme !== "http") {
+      throw bad(`scheme "${scheme}" is not supported; use CONNECT for https`);
+    }
   }
   let rest = target.slice(sep + 3);
   const hash = rest.indexOf("#");
@@ -122,9 +144,14 @@ export function parseAbsoluteTarget(target: string): Target {
   let path = rest.slice(end);
   if (path === "") path = "/";
   else if (path[0] === "?") path = "/" + path;
-  const { host, written, port, v6 } = splitAuthority(auth);
-  const p = port < 0 ? 80 : port;
-  return { host, port: p, path, authority: authorityOf(written, p, v6, 80) };
+  const a = splitAuthority(auth);
+  const p = a.port < 0 ? 80 : a.port;
+  return {
+    host: a.host,
+    port: p,
+    path,
+    authority: a.hostField ??= authorityOf(a.written, p, a.v6, 80),
+  };
 }
 
 /**

@@ -92,15 +92,16 @@ export class UpstreamPool {
     const p: Pooled = {
       conn,
       buf,
-      pending: Promise.resolve(null),
+      pending: null as unknown as Promise<number | null>,
       since: this.#timers.now(),
       idle: true,
     };
-    p.pending = conn.read(buf.free()).catch(() => null);
     // anything that completes the read while idle (FIN, reset, stray bytes) ends it
-    p.pending.then(() => {
+    const settled = (n: number | null) => {
       if (p.idle) this.#drop(key, p);
-    });
+      return n;
+    };
+    p.pending = conn.read(buf.free()).then(settled, () => settled(null));
     list.push(p);
     this.#idle.set(key, list);
     this.#size++;
