@@ -31,6 +31,8 @@ export class Deadline {
   kind: DeadlineKind | null = null;
   /** Length of the current arming (ms), for re-arming on progress. */
   ms = 0;
+  /** @internal Whether the walker's set holds it (it stays there, disarmed, until the next tick). */
+  tracked = false;
   readonly #timers: Timers;
   readonly #onExpire: (kind: DeadlineKind) => void;
 
@@ -104,23 +106,34 @@ export class Timers {
 
   /** Number of armed deadlines. */
   get size(): number {
-    return this.#armed.size;
+    let n = 0;
+    for (const d of this.#armed) if (d.kind !== null) n++;
+    return n;
   }
 
-  /** @internal Called by {@linkcode Deadline.arm}. */
+  /**
+   * @internal Called by {@linkcode Deadline.arm}. A deadline enters the set
+   * once; disarming leaves it there and the next tick takes it out, so the
+   * arm/disarm pairs of every exchange cost no set operations.
+   */
   track(d: Deadline): void {
+    if (d.tracked) return;
+    d.tracked = true;
     this.#armed.add(d);
   }
 
-  /** @internal Called by {@linkcode Deadline.disarm}. */
-  untrack(d: Deadline): void {
-    this.#armed.delete(d);
-  }
+  /** @internal Called by {@linkcode Deadline.disarm}: nothing until the next tick. */
+  untrack(_d: Deadline): void {}
 
   /** Fires every deadline due at `now`; returns how many fired. A throwing handler does not stop the others. */
   tick(now: number = this.now()): number {
     let fired = 0;
     for (const d of this.#armed) {
+      if (d.kind === null) {
+        this.#armed.delete(d);
+        d.tracked = false;
+        continue;
+      }
       if (d.at > now) continue;
       fired++;
       try {

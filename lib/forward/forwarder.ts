@@ -35,6 +35,38 @@ const log = logger("forward");
 /** Room before an upstream buffer's data for the rewritten response head (one write). */
 const HEAD_ROOM = 512;
 
+const NO_OPTIONS: { trusted?: boolean } = Object.freeze({});
+
+/** `host:port` keys of the pool, made once per host string and port. */
+const poolKeys = new Map<string, string>();
+
+/** The pool key of `host:port` (remembered for up to 1,024 hosts and ports). */
+function poolKey(host: string, port: number): string {
+  const probe = port === 80 ? host : `${host}\n${port}`;
+  let key = poolKeys.get(probe);
+  if (key === undefined) {
+    if (poolKeys.size >= 1024) poolKeys.clear();
+    key = `${host}:${port}`;
+    poolKeys.set(probe, key);
+  }
+  return key;
+}
+
+/**
+ * The checks on the addresses a fresh connection dials: the policy's rules
+ * for a client's target (not for an operator's --upstream or --parent), after
+ * the loop check that refuses this proxy's own addresses.
+ */
+function dialGate(
+  { policy, ctx }: ExchangeScope,
+  target: Target,
+  dialTo: Target,
+  operatorChosen: boolean,
+): AddressGate | null {
+  const policyGate = operatorChosen ? null : policy.gate(target.host, target.port);
+  return ctx.self ? ctx.self.gate(dialTo.host, dialTo.port, policyGate) : policyGate;
+}
+
 /** Methods a proxy may send again (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
@@ -99,12 +131,11 @@ export class Forwarder {
     target: Target,
     framing: BodyFraming,
     hook: ResponseHook | null = null,
-    opts: { trusted?: boolean } = {},
+    opts: { trusted?: boolean } = NO_OPTIONS,
   ): Promise<boolean> {
-    const { ex, client, req, config, policy, timer, ctx, keepAlive } = scope;
+    const { ex, client, req, config, timer, ctx, keepAlive } = scope;
     const isConnect = req.method === "CONNECT";
     const via = config.via ? config.viaName : "";
-    const self = ctx.self;
     // SEND_REQUEST
     const pool = isConnect ? null : ctx.pool;
     // --parent: the request goes to the parent proxy unless --no-parent names the target
@@ -113,15 +144,17 @@ export class Forwarder {
     const dialTo: Target = parent
       ? { host: parent.host, port: parent.port, path: "", authority: parent.authority }
       : target;
-    const key = `${dialTo.host}:${dialTo.port}`;
+    const key = poolKey(dialTo.host, dialTo.port);
     // an --upstream server or a --parent is the operator's choice: destination
     // address rules are for the addresses clients' targets resolve to
-    const policyGate = opts.trusted || parent ? null : policy.gate(target.host, target.port);
-    const gate = self ? self.gate(dialTo.host, dialTo.port, policyGate) : policyGate;
     const pooled = pool?.take(key) ?? null;
     let reused = pooled !== null;
-    // a pooled connection is taken without an await
-    let server = pooled ? this.#adopt(scope, pooled) : await this.#dial(scope, dialTo, gate);
+    // a pooled connection is taken without an await (and without a gate: it passed one)
+    let server = pooled ? this.#adopt(scope, pooled) : await this.#dial(
+      scope,
+      dialTo,
+      dialGate(scope, target, dialTo, opts.trusted || parent !== null),
+    );
     if (isConnect && parent) {
       return await connectViaParent(
         scope,
@@ -192,7 +225,11 @@ export class Forwarder {
         }
         log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key });
         server.close();
-        server = await this.#dial(scope, dialTo, gate);
+        server = await this.#dial(
+          scope,
+          dialTo,
+          dialGate(scope, target, dialTo, opts.trusted || parent !== null),
+        );
         reused = false;
       }
     }

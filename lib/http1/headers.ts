@@ -13,6 +13,9 @@
 
 import { idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
 
+const CONNECTION = idOfKey("connection");
+const PROXY_CONNECTION = idOfKey("proxy-connection");
+
 const EMPTY = new Uint8Array(0);
 /** What `getAll` and `tokens` answer when no field matches: shared, so frozen. */
 const NONE: string[] = Object.freeze([]) as unknown as string[];
@@ -61,6 +64,9 @@ export class HeaderList {
   #text: (string | undefined)[] = [];
   /** `names`, `keys` and `values`, made when first read after a change. */
   #memo: { names: string[]; keys: string[]; values: string[] } | null = null;
+  /** `tokens("connection")` and `tokens("proxy-connection")`, asked several times a message. */
+  #connection: string[] | null = null;
+  #proxyConnection: string[] | null = null;
 
   /**
    * A list over parsed bytes: `fields` holds five numbers a field (name
@@ -128,6 +134,12 @@ export class HeaderList {
     return this.#memo = { names, keys, values };
   }
 
+  #changed(): void {
+    this.#memo = null;
+    this.#connection = null;
+    this.#proxyConnection = null;
+  }
+
   /** Whether field `i` is named `key` (lower-case) whose id is `id`. */
   #is(i: number, key: string, id: number): boolean {
     const f = this.#f;
@@ -143,7 +155,7 @@ export class HeaderList {
     this.#f.push(-1, 0, -1, 0, idOfKey(name.toLowerCase()));
     this.#text[2 * i] = name;
     this.#text[2 * i + 1] = value;
-    this.#memo = null;
+    this.#changed();
   }
 
   /** The first value of `key` (lower-case), or `undefined`. */
@@ -229,7 +241,7 @@ export class HeaderList {
     if (w === n) return 0;
     f.length = w * STRIDE;
     if (t.length > 2 * w) t.length = 2 * w;
-    this.#memo = null;
+    this.#changed();
     return n - w;
   }
 
@@ -247,15 +259,23 @@ export class HeaderList {
     this.#retain((i) => i <= first || !this.#is(i, key, id));
     this.#f[first * STRIDE + 2] = -1; // the value is a string now
     this.#text[2 * first + 1] = value;
-    this.#memo = null;
+    this.#changed();
   }
 
   /**
    * The comma-separated list elements of every `key` field, lower-cased and
-   * trimmed. The array answered when there is none is shared and frozen.
+   * trimmed. The array answered is shared (frozen when empty; remembered for
+   * `connection` and `proxy-connection` until the list changes): copy it
+   * before changing it.
    */
   tokens(key: string): string[] {
     const id = idOfKey(key);
+    if (id === CONNECTION) return this.#connection ??= this.#tokens(key, id);
+    if (id === PROXY_CONNECTION) return this.#proxyConnection ??= this.#tokens(key, id);
+    return this.#tokens(key, id);
+  }
+
+  #tokens(key: string, id: number): string[] {
     let out: string[] = NONE;
     const n = this.size;
     for (let i = 0; i < n; i++) {

@@ -102,9 +102,8 @@ function keepBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
   }
   const at = slabUsed;
   slabUsed += n;
-  const to = slab;
-  for (let i = 0; i < n; i++) to[at + i] = bytes[start + i];
-  return to.subarray(at, at + n);
+  slab.set(bytes.subarray(start, end), at);
+  return slab.subarray(at, at + n);
 }
 
 /** Shared line scanning for both kinds of head; `S` is the parsed start line. */
