@@ -132,13 +132,33 @@ async function sendRest(ep: Endpoint, bytes: Uint8Array, off: number, ex: Exchan
  * `to`. The first `lead` buffered bytes are not body (a head put in front with
  * `ByteBuffer.prepend`): they go out with the first body bytes, in one write.
  */
-export async function relayLength(
+export function relayLength(
   from: Endpoint,
   to: Endpoint,
   length: number,
   ex: Exchange,
   lead = 0,
   sink: BodySink | null = null,
+): Promise<void> {
+  const buf = from.buf;
+  if (lead > 0 && buf.length - lead >= length) {
+    // the usual small response: head and whole body are buffered, one write
+    const all = buf.bytes.subarray(buf.start, buf.start + lead + length);
+    return send(to, all, ex).then(() => {
+      sink?.write(all.subarray(lead));
+      buf.consume(lead + length);
+    });
+  }
+  return relayLengthLoop(from, to, length, ex, lead, sink);
+}
+
+async function relayLengthLoop(
+  from: Endpoint,
+  to: Endpoint,
+  length: number,
+  ex: Exchange,
+  lead: number,
+  sink: BodySink | null,
 ): Promise<void> {
   let left = length;
   const buf = from.buf;

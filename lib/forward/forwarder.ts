@@ -37,18 +37,18 @@ const HEAD_ROOM = 512;
 
 const NO_OPTIONS: { trusted?: boolean } = Object.freeze({});
 
-/** `host:port` keys of the pool, made once per host string and port. */
-const poolKeys = new Map<string, string>();
+/** `host:port` keys of the pool by host and port, made once (hosts come from a memo: one string each). */
+const poolKeys = new Map<string, Map<number, string>>();
 
-/** The pool key of `host:port` (remembered for up to 1,024 hosts and ports). */
+/** The pool key of `host:port` (remembered for up to 1,024 hosts). */
 function poolKey(host: string, port: number): string {
-  const probe = port === 80 ? host : `${host}\n${port}`;
-  let key = poolKeys.get(probe);
-  if (key === undefined) {
+  let ports = poolKeys.get(host);
+  if (ports === undefined) {
     if (poolKeys.size >= 1024) poolKeys.clear();
-    key = `${host}:${port}`;
-    poolKeys.set(probe, key);
+    poolKeys.set(host, ports = new Map());
   }
+  let key = ports.get(port);
+  if (key === undefined) ports.set(port, key = `${host}:${port}`);
   return key;
 }
 

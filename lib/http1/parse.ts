@@ -122,6 +122,8 @@ abstract class HeadParser<T, S> {
    * head's {@linkcode HeaderList} keeps one copy of the field bytes.
    */
   #fields: number[] = [];
+  /** How many numbers of `#fields` hold the current head's fields (the array is reused). */
+  #nf = 0;
 
   /** Creates a parser with the given limits. */
   constructor(limits: Partial<HeadLimits> = {}) {
@@ -138,7 +140,7 @@ abstract class HeadParser<T, S> {
     this.#pos = 0;
     this.#lineStart = 0;
     this.#start = null;
-    this.#fields.length = 0; // scratch, reused: the head gets an exact-size copy
+    this.#nf = 0; // scratch, reused: the head gets an exact-size copy
   }
 
   /**
@@ -179,7 +181,7 @@ abstract class HeadParser<T, S> {
         if (end - this.#lineStart > lim.maxLine) throw this.lineTooLong();
         this.#start = this.startLine(bytes, this.#lineStart, end);
       } else {
-        if (this.#fields.length >= 5 * lim.maxHeaders) throw this.tooManyHeaders();
+        if (this.#nf >= 5 * lim.maxHeaders) throw this.tooManyHeaders();
         this.field(bytes, this.#lineStart, end);
       }
       this.#lineStart = lf + 1;
@@ -196,11 +198,12 @@ abstract class HeadParser<T, S> {
   /** The checked fields as a header list over one copy of their bytes. */
   #decodeFields(bytes: Uint8Array): HeaderList {
     const f = this.#fields;
-    if (f.length === 0) return new HeaderList();
+    const n = this.#nf;
+    if (n === 0) return new HeaderList();
     const base = f[0];
-    const src = keepBytes(bytes, base, f[f.length - 2]);
-    const out: number[] = new Array(f.length);
-    for (let i = 0; i < f.length; i += 5) {
+    const src = keepBytes(bytes, base, f[n - 2]);
+    const out: number[] = new Array(n);
+    for (let i = 0; i < n; i += 5) {
       out[i] = f[i] - base;
       out[i + 1] = f[i + 1] - base;
       out[i + 2] = f[i + 2] - base;
@@ -277,7 +280,14 @@ abstract class HeadParser<T, S> {
         );
       }
     }
-    this.#fields.push(start, j, vs, ve, idOfName(bytes, start, j));
+    const f = this.#fields;
+    const at = this.#nf;
+    f[at] = start;
+    f[at + 1] = j;
+    f[at + 2] = vs;
+    f[at + 3] = ve;
+    f[at + 4] = idOfName(bytes, start, j);
+    this.#nf = at + 5;
   }
 }
 
