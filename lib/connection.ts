@@ -211,7 +211,7 @@ export class Connection {
         error: String(err),
       });
     } finally {
-      this.#timer.disarm();
+      this.#timer.dispose();
       this.#current = null;
       this.#client.close();
       const buf = this.#client.buf;

@@ -79,6 +79,12 @@ export class ConnectionTimer {
     this.#deadline.at = began + ms;
   }
 
+  /** Disarms the deadline for good: the connection is closed. */
+  dispose(): void {
+    this.#deadline.dispose();
+    this.#dialAbort = null;
+  }
+
   /** Disarms the deadline. */
   disarm(): void {
     this.#deadline.disarm();

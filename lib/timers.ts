@@ -62,6 +62,16 @@ export class Deadline {
     this.#timers.untrack(this);
   }
 
+  /**
+   * Disarms it and takes it out of the walker's set at once: for a deadline
+   * whose owner is done (a closed connection), so that nothing it references
+   * waits for the next tick to be freed.
+   */
+  dispose(): void {
+    this.disarm();
+    this.#timers.forget(this);
+  }
+
   /** Called by the tick; disarms, then runs the handler. */
   fire(): void {
     const kind = this.kind;
@@ -124,6 +134,13 @@ export class Timers {
 
   /** @internal Called by {@linkcode Deadline.disarm}: nothing until the next tick. */
   untrack(_d: Deadline): void {}
+
+  /** @internal Called by {@linkcode Deadline.dispose}: out of the set now. */
+  forget(d: Deadline): void {
+    if (!d.tracked) return;
+    d.tracked = false;
+    this.#armed.delete(d);
+  }
 
   /** Fires every deadline due at `now`; returns how many fired. A throwing handler does not stop the others. */
   tick(now: number = this.now()): number {

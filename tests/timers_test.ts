@@ -99,3 +99,35 @@ Deno.test("Timers: start/stop run the real interval and do not leak it", async (
   timers.stop();
   timers.stop();
 });
+
+Deno.test("Timers: a disarmed deadline leaves the walker at the next tick and can be armed again", () => {
+  const { c, timers } = clock();
+  const fired: string[] = [];
+  const d = timers.create((k) => fired.push(k));
+  for (let i = 0; i < 1000; i++) {
+    d.arm("header", 100); // an exchange's arm/disarm pairs: the set is not touched each time
+    d.disarm();
+  }
+  assert.equal(timers.size, 0, "size counts armed deadlines only");
+  c.t = 5000;
+  assert.equal(timers.tick(), 0);
+  d.arm("stall", 100);
+  assert.equal(timers.size, 1);
+  c.t = 5100;
+  assert.equal(timers.tick(), 1);
+  assert.deepEqual(fired, ["stall"]);
+});
+
+Deno.test("Timers: dispose takes a deadline out of the walker at once (a closed connection)", () => {
+  const { c, timers } = clock();
+  const fired: string[] = [];
+  const d = timers.create((k) => fired.push(k));
+  d.arm("idle", 100);
+  assert.equal(d.tracked, true);
+  d.dispose();
+  assert.equal(d.tracked, false, "nothing waits for the next tick to let it go");
+  assert.equal(timers.size, 0);
+  c.t = 99999;
+  assert.equal(timers.tick(), 0);
+  assert.deepEqual(fired, []);
+});

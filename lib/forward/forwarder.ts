@@ -19,6 +19,7 @@ import { HeadWriter } from "../http1/head_writer.ts";
 import { type ResponseHead, ResponseParser } from "../http1/parse.ts";
 import { requestedUpgrade, switchingHead } from "../http1/upgrade.ts";
 import { isParentRefusal, PARENT_REFUSED, parentRequestHead } from "../upstream/parent.ts";
+import { BodyPump } from "./body_pump.ts";
 import { openTunnel } from "./open_tunnel.ts";
 import { connectViaParent } from "./parent_connect.ts";
 import type { Target } from "../http1/target.ts";
@@ -180,9 +181,8 @@ export class Forwarder {
     // more, on a fresh connection
     const mayRetry = framing.kind === "none" && IDEMPOTENT.has(req.method);
     timer.arm("stall");
-    let bodyDone = framing.kind === "none";
-    let bodyError: ProxyError | null = null;
-    let pump: Promise<void> | null = null;
+    const hasBody = framing.kind !== "none";
+    let pump: BodyPump | null = null;
     let res: ResponseHead;
     for (let attempt = 0;; attempt++) {
       try {
@@ -191,22 +191,15 @@ export class Forwarder {
         if (ex.state === State.SEND_REQUEST) ex.transition("sent");
         // the body streams while the response is awaited; the origin's clock for
         // its first byte starts once the whole request is out
-        const up = server;
-        pump = bodyDone ? null : this.#sendBody(scope, up, framing).then(
-          () => {
-            bodyDone = true;
-            if (ex.state === State.READ_RESPONSE && ex.serverRead === 0) {
-              timer.arm("first-byte");
-            }
-          },
-          (err) => {
-            bodyError = asProxyError(err);
-            // a bad or vanished client body ends the exchange; an origin that
-            // stopped reading may still be answering, so its response is awaited
-            if (bodyError.reason !== "upstream-closed") up.close();
-          },
-        );
-        if (bodyDone) timer.arm("first-byte");
+        if (hasBody) {
+          pump = new BodyPump(
+            this.#sendBody(scope, server, framing),
+            ex,
+            timer,
+            server,
+            asProxyError,
+          );
+        } else timer.arm("first-byte");
         res = await readResponseHead(
           server,
           client,
@@ -218,8 +211,8 @@ export class Forwarder {
         );
         break;
       } catch (err) {
-        await pump;
-        const e = bodyError ?? err;
+        await pump?.promise;
+        const e = pump?.error ?? err;
         if (!(reused && mayRetry && attempt === 0 && ex.serverRead === 0 && isUpstreamLoss(e))) {
           throw e;
         }
@@ -243,14 +236,15 @@ export class Forwarder {
     if (action?.kind === "answer") {
       // the origin's answer is not relayed: one without a body leaves the
       // connection reusable, any other is dropped with it
-      await pump;
+      await pump?.promise;
+      const bodyOk = pump === null || (pump.done && pump.error === null);
       if (
-        resFraming.kind === "none" && reusable && bodyDone && !bodyError &&
+        resFraming.kind === "none" && reusable && bodyOk &&
         server.buf.length === 0 && pool.put(key, server.conn, server.buf)
       ) {
         ex.server = null;
       } else server.close();
-      const keep = (await action.answer()) && !bodyError;
+      const keep = (await action.answer()) && !pump?.error;
       ex.transition(keep ? "keepalive" : "close");
       return keep;
     }
@@ -284,23 +278,24 @@ export class Forwarder {
     if (pump) {
       // the body normally finished long before the response did; one timer tick
       // lets a pump that is just resolving report so
-      if (!bodyDone) {
+      if (!pump.done) {
         let tick: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([pump, new Promise((r) => tick = setTimeout(r, 0))]);
+        await Promise.race([pump.promise, new Promise((r) => tick = setTimeout(r, 0))]);
         clearTimeout(tick);
       }
-      if (!bodyDone) {
+      if (!pump.done) {
         // The origin answered before the request body was all sent: the rest
         // of the body cannot be told apart from a next request, so close.
         keep = false;
         server.close();
         client.close();
       }
-      await pump;
-      if (bodyError) keep = false;
+      await pump.promise;
+      if (pump.error) keep = false;
     }
     if (
-      reusable && !bodyError && bodyDone && plan.mode !== "raw" && plan.mode !== "rechunk" &&
+      reusable && (pump === null || (pump.done && pump.error === null)) && plan.mode !== "raw" &&
+      plan.mode !== "rechunk" &&
       server.buf.length === 0 && !server.eof && !server.closed
     ) {
       server.buf.shrink(UPSTREAM_BUFFER_SIZE + HEAD_ROOM); // grown for a large body: idles small
