@@ -5,7 +5,10 @@
  * buffers that died with it are only freed at the next full GC, which an idle
  * process never reaches. This module notices when the event loop has had no
  * new exchange for a few seconds after the heap grew, and runs a few full
- * collections (V8 shrinks the heap and unmaps pages over the next passes).
+ * collections of the "last-resort" flavor (exposed_gc.ts `reclaimingGc`):
+ * a plain full collection frees the objects but V8 keeps the emptied pages
+ * mapped for reuse, so RSS did not move; this one also unmaps them
+ * (`deno task scale`: 10,000 connections, 60 s after closing, 257 -> 141 MiB).
  * Nothing happens while traffic flows, so latency under load is untouched.
  *
  * {@linkcode ReclaimPlanner} is the sans-io decision; {@linkcode MemoryReclaimer}
@@ -16,7 +19,7 @@
  * @module
  */
 
-import { exposedGc } from "./exposed_gc.ts";
+import { reclaimingGc } from "./exposed_gc.ts";
 import type { Deadline, Timers } from "./timers.ts";
 
 /** When to reclaim. */
@@ -137,7 +140,7 @@ export class MemoryReclaimer {
     timers: Timers,
     activity: () => number,
     opts: ReclaimOptions = DEFAULT_RECLAIM,
-    gc: (() => void) | null = exposedGc(),
+    gc: (() => void) | null = reclaimingGc(),
   ) {
     this.#planner = new ReclaimPlanner(opts);
     this.#activity = activity;

@@ -176,6 +176,8 @@ export class AdminServer {
       cache,
       rss: mem.rss,
       heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      external: mem.external,
       openFds: openFds(),
       openSockets: loops.reduce((n, l) => n + l.listeners + l.poolIdle, 0) + all.length +
         all.filter((c) => c.upstreamOpen).length + 1, // + this admin listener

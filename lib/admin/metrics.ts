@@ -31,6 +31,10 @@ export interface Gauges {
   rss: number;
   /** V8 heap in use (bytes). */
   heapUsed: number;
+  /** V8 heap reserved (bytes): what the heap holds from the system, used or not. */
+  heapTotal: number;
+  /** Memory outside the V8 heap that JS objects own (bytes): ArrayBuffer stores, mostly. */
+  external: number;
   /** Open file descriptors, when /proc can be read (else null). */
   openFds: number | null;
   /** Sockets sluice holds: listeners, client connections, upstream ones in use and pooled. */
@@ -166,6 +170,12 @@ export function metricFamilies(s: StatsSnapshot, g: Gauges): Family[] {
     ),
     gauge("sluice_resident_memory_bytes", "Resident set size of the process.", g.rss),
     gauge("sluice_heap_used_bytes", "V8 heap in use (main event loop).", g.heapUsed),
+    gauge("sluice_heap_total_bytes", "V8 heap reserved (main event loop).", g.heapTotal),
+    gauge(
+      "sluice_external_memory_bytes",
+      "Memory owned by JS objects outside the V8 heap, such as buffers (main event loop).",
+      g.external,
+    ),
     gauge(
       "sluice_event_loop_lag_seconds",
       "Largest lateness of a 100 ms timer on the main event loop since the last scrape.",

@@ -23,6 +23,8 @@ const GAUGES = {
   cache: { bytes: 100, entries: 2, maxBytes: 1000 },
   rss: 5e7,
   heapUsed: 1e7,
+  heapTotal: 2e7,
+  external: 3e6,
   openFds: 12,
   openSockets: 9,
   eventLoopLag: 0.002,

@@ -47,6 +47,8 @@ interface ClientResult {
   firstErrors: string[];
   /** Proxy VmRSS (KiB) and open fds: idle, all open, after the requests, closed, settled. */
   rss: (number | null)[];
+  /** V8 heap total, heap used and external memory (KiB, from /metrics) at the same moments. */
+  heap: [number, number, number][];
   fds: (number | null)[];
   /** Peak proxy RSS (VmHWM, KiB). */
   peakRss: number | null;
@@ -71,6 +73,7 @@ const opts = parseArgs({
     timeout: { type: "string", default: "300" },
     settle: { type: "string", default: "35" },
     port: { type: "string" },
+    admin: { type: "string" },
     origin: { type: "string" },
     pid: { type: "string" },
   },
@@ -94,6 +97,20 @@ async function until(fn: () => Promise<boolean>, ms: number): Promise<boolean> {
 
 const log = (msg: string) => console.error(`[client] ${msg}`);
 
+/** V8 heap total, heap used and external memory (KiB), read from the admin /metrics. */
+async function heapKiB(adminPort: number): Promise<[number, number, number]> {
+  const text = await (await fetch(`http://${HOST}:${adminPort}/metrics`)).text();
+  const gauge = (name: string) => {
+    const m = new RegExp(`^${name} ([0-9.e+]+)$`, "m").exec(text);
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  };
+  return [
+    gauge("sluice_heap_total_bytes"),
+    gauge("sluice_heap_used_bytes"),
+    gauge("sluice_external_memory_bytes"),
+  ];
+}
+
 /** The client side: opens, uses and closes the connections; measures the proxy `pid`. */
 async function client(): Promise<ClientResult> {
   const [n, batch, reqBatch, port, pid] = [
@@ -108,6 +125,7 @@ async function client(): Promise<ClientResult> {
   const snap = async (r: ClientResult) => {
     r.rss.push(await procStatusKiB(pid, "VmRSS"));
     r.fds.push(await openFds(pid));
+    r.heap.push(await heapKiB(num("admin")));
   };
   const r: ClientResult = {
     connections: 0,
@@ -115,6 +133,7 @@ async function client(): Promise<ClientResult> {
     errors: 0,
     firstErrors: [],
     rss: [],
+    heap: [],
     fds: [],
     peakRss: null,
     openSec: 0,
@@ -194,6 +213,7 @@ async function client(): Promise<ClientResult> {
   return r;
 }
 
+const mib = (k: number) => (k / 1024).toFixed(0);
 const kib = (k: number | null) => k === null ? "n/a" : `${k} KiB (${(k / 1024).toFixed(1)} MiB)`;
 
 /** The parent: origin, proxy and client processes, then the report. */
@@ -202,12 +222,15 @@ async function scale(dir: string): Promise<void> {
   const n = num("connections");
   const origin = await startOrigin(dir);
   const port = freePort();
+  const adminPort = freePort();
   const limit = (await sh(`ulimit -n ${FILES} 2>/dev/null || ulimit -n hard; ulimit -n`)).trim();
   const proxyArgs = [
     ...SERVE_FLAGS,
     ...["main.ts", "--listen", `${HOST}:${port}`, "--log-level", "warning"],
     ...["--max-connections", "20000", "--max-connections-per-client", "20000"],
     ...["--idle-timeout", "300", "--header-timeout", "300"],
+    // /metrics tells V8 heap from native memory at each measuring point
+    ...["--admin-listen", `${HOST}:${adminPort}`],
   ];
   const sluice = spawn("sluice", ...raised([Deno.execPath(), ...proxyArgs]), ROOT);
   await waitForPort(port, sluice);
@@ -226,7 +249,16 @@ async function scale(dir: string): Promise<void> {
       self,
       "--client",
     ],
-    ...["--port", `${port}`, "--origin", `${HOST}:${origin.port}`, "--pid", `${pid}`],
+    ...[
+      "--port",
+      `${port}`,
+      "--admin",
+      `${adminPort}`,
+      "--origin",
+      `${HOST}:${origin.port}`,
+      "--pid",
+      `${pid}`,
+    ],
     ...["--connections", `${n}`, "--batch", opts.batch!, "--request-batch", opts["request-batch"]!],
     ...["--timeout", opts.timeout!, "--settle", opts.settle!],
   ];
@@ -253,6 +285,10 @@ async function scale(dir: string): Promise<void> {
       ["proxy RSS after closing all", kib(closed)],
       [`proxy RSS ${opts.settle} s after closing all`, kib(later)],
       ["proxy peak RSS (VmHWM)", kib(r.peakRss)],
+      [
+        "V8 heap total / used / external MiB: idle, open, requests, +6 s, closed, settled",
+        r.heap.map(([t, u, e]) => `${mib(t)}/${mib(u)}/${mib(e)}`).join("  "),
+      ],
       ["memory per idle connection", perConn(open)],
       ["memory per connection after its request", perConn(used)],
       ["the same 6 s later (after the idle reclaim)", perConn(usedSettled)],

@@ -72,8 +72,10 @@ Deno.test("ResponseParser reused after reset() parses a second head", () => {
 
 Deno.test("a parsed head keeps its fields when the read buffer is reused for the next bytes", () => {
   const p = new RequestParser();
-  const buf = bin("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-Long: " + "v".repeat(5000) +
-    "\r\nContent-Length: 3\r\n\r\n");
+  const buf = bin(
+    "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-Long: " + "v".repeat(5000) +
+      "\r\nContent-Length: 3\r\n\r\n",
+  );
   const head = p.parse(buf)!.head;
   const second = new ResponseParser().parse(bin("HTTP/1.1 200 OK\r\nX-Other: 1\r\n\r\n"))!.head;
   buf.fill(0x41); // the connection reads a body (or the next head) into the same buffer
@@ -84,15 +86,21 @@ Deno.test("a parsed head keeps its fields when the read buffer is reused for the
   p.reset();
   const next = p.parse(bin("GET http://b.test/ HTTP/1.1\r\nHost: b.test\r\n\r\n"))!.head;
   assert.equal(next.headers.get("host"), "b.test");
-  assert.equal(head.headers.get("host"), "a.test", "a later head does not overwrite an earlier one");
+  assert.equal(
+    head.headers.get("host"),
+    "a.test",
+    "a later head does not overwrite an earlier one",
+  );
 });
 
 Deno.test("many parsed heads (across slab boundaries) each keep their own fields", () => {
   const p = new ResponseParser();
   const heads = [];
   for (let i = 0; i < 500; i++) {
-    heads.push(p.parse(bin(`HTTP/1.1 200 OK\r\nX-N: ${i}\r\nX-Pad: ${"p".repeat(i % 300)}\r\n\r\n`))!
-      .head);
+    heads.push(
+      p.parse(bin(`HTTP/1.1 200 OK\r\nX-N: ${i}\r\nX-Pad: ${"p".repeat(i % 300)}\r\n\r\n`))!
+        .head,
+    );
   }
   heads.forEach((h, i) => {
     assert.equal(h.headers.get("x-n"), String(i));
