@@ -301,11 +301,11 @@ export class Connection {
   }
 
   /** The reverse proxy: the request goes to an `--upstream` server. */
-  async #reverse(scope: ExchangeScope, ups: UpstreamSet): Promise<boolean> {
+  #reverse(scope: ExchangeScope, ups: UpstreamSet): Promise<boolean> {
     const loop = scope.policy.checkLoop(scope.req.headers);
-    if (loop) throw loop;
+    if (loop) return Promise.reject(loop);
     this.#forwarder ??= new Forwarder();
-    return await reverseExchange(scope, this.#forwarder, ups);
+    return reverseExchange(scope, this.#forwarder, ups);
   }
 
   async #exchange(ex: Exchange): Promise<boolean> {

@@ -29,6 +29,9 @@ export interface RouteConfig {
   isSelf(host: string, port: number): boolean;
 }
 
+/** The route of every request an `--upstream` server answers (one object for all). */
+const TO_UPSTREAM: Route = Object.freeze({ kind: "upstream" });
+
 function forwardDisabled(what: string): ProxyError {
   return new ProxyError(
     403,
@@ -61,7 +64,7 @@ export function route(method: string, target: string, cfg: RouteConfig): Route {
   if (target.startsWith("/") || (target === "*" && method === "OPTIONS")) {
     // a file wins; what no file answers goes upstream (serveFiles' fallback)
     if (cfg.files && target !== "*") return { kind: "files", path: target };
-    if (cfg.upstream) return { kind: "upstream" };
+    if (cfg.upstream) return TO_UPSTREAM;
   }
   const t = parseAbsoluteTarget(target); // origin-form without --root: 400 origin-form
   if (cfg.files && cfg.isSelf(t.host, t.port)) return { kind: "files", path: t.path };

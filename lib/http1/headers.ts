@@ -13,6 +13,20 @@
 
 import { idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
 
+/** Ids of names as spelled by the code that appends them ("Via", "X-Forwarded-For"). */
+const NAME_IDS = new Map<string, number>();
+
+/** The id of a field name in any case, remembered per spelling (up to 1,024 of them). */
+function idOfName(name: string): number {
+  let id = NAME_IDS.get(name);
+  if (id === undefined) {
+    id = idOfKey(name.toLowerCase());
+    if (NAME_IDS.size >= 1024) NAME_IDS.clear();
+    NAME_IDS.set(name, id);
+  }
+  return id;
+}
+
 const CONNECTION = idOfKey("connection");
 const PROXY_CONNECTION = idOfKey("proxy-connection");
 
@@ -152,7 +166,7 @@ export class HeaderList {
   /** Appends a field. */
   append(name: string, value: string): void {
     const i = this.size;
-    this.#f.push(-1, 0, -1, 0, idOfKey(name.toLowerCase()));
+    this.#f.push(-1, 0, -1, 0, idOfName(name));
     this.#text[2 * i] = name;
     this.#text[2 * i + 1] = value;
     this.#changed();

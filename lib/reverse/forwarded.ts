@@ -131,6 +131,8 @@ export function forwardedElement(clientIp: string, proto: string, host: string |
 /** Removes `names` from the `Connection` and `Proxy-Connection` lists, so no client can strip them. */
 /** {@linkcode forwardedElement}, memoized by client address and Host (proto is always http here). */
 function forwardedFor(ip: string, proto: string, host: string | null): string {
+  // a connection's requests repeat the last answer: no key string for them
+  if (ip === last.ip && host === last.host && proto === last.proto) return last.element;
   const key = `${ip} ${host ?? "\0"}`; // no Host vs an empty one
   let element = elements.get(key);
   if (element === undefined) {
@@ -138,8 +140,17 @@ function forwardedFor(ip: string, proto: string, host: string | null): string {
     if (elements.size >= 1024) elements.clear();
     elements.set(key, element);
   }
+  last = { ip, proto, host, element };
   return element;
 }
+
+/** The last {@linkcode forwardedFor} answer. */
+let last: { ip: string; proto: string; host: string | null; element: string } = {
+  ip: "",
+  proto: "",
+  host: null,
+  element: "",
+};
 
 function unlistFromConnection(headers: HeaderList, names: readonly string[]): void {
   for (const key of ["connection", "proxy-connection"]) {
@@ -189,12 +200,9 @@ export function applyForwarded(headers: HeaderList, info: ForwardedInfo): void {
   const trusted = info.trusted;
   if (!trusted) {
     // the common case: whatever the client sent in these fields goes, ours are appended
-    const keys = headers.keys;
-    for (let i = 0; i < keys.length; i++) {
-      if (FORWARDED_FIELDS.includes(keys[i])) {
-        for (const f of FORWARDED_FIELDS) headers.delete(f);
-        break;
-      }
+    // looked up by name id: no field is decoded for this
+    if (FORWARDED_FIELDS.some((f) => headers.has(f))) {
+      for (const f of FORWARDED_FIELDS) headers.delete(f);
     }
     headers.append("X-Forwarded-For", ip);
     headers.append("X-Forwarded-Proto", info.proto);

@@ -14,7 +14,8 @@ import type { Config } from "../config.ts";
 import { ProxyError } from "../errors.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
 import type { Forwarder } from "../forward/forwarder.ts";
-import { requestFraming } from "../http1/framing.ts";
+import { type BodyFraming, requestFraming } from "../http1/framing.ts";
+import type { Target } from "../http1/target.ts";
 import { State } from "../state.ts";
 import { applyForwarded, TrustedProxies } from "./forwarded.ts";
 import { reverseTarget, upstreamHostHeader } from "./target.ts";
@@ -44,44 +45,74 @@ function trustedOf(config: Config): TrustedProxies {
  * Sends the request to the next live upstream server and relays its
  * response; returns whether the client connection goes on.
  */
-export async function reverseExchange(
+export function reverseExchange(
   scope: ExchangeScope,
   forwarder: Forwarder,
   upstreams: UpstreamSet,
 ): Promise<boolean> {
   const { req, ex, config, clientIp } = scope;
   const clientHost = req.headers.get("host") ?? null;
-  applyForwarded(req.headers, {
-    clientIp,
-    trusted: clientIp !== "" && trustedOf(config).has(clientIp),
-    proto: "http",
-    host: clientHost,
-  });
-  const framing = requestFraming(req);
-  // the servers this request failed on (made at the first failure: most requests never fail)
-  let tried: Set<string> | undefined;
-  ex.transition("head");
-  for (;;) {
-    const u = upstreams.pick(now(), tried);
-    if (u === null) {
-      throw new ProxyError(
+  let framing: BodyFraming;
+  try {
+    applyForwarded(req.headers, {
+      clientIp,
+      trusted: clientIp !== "" && trustedOf(config).has(clientIp),
+      proto: "http",
+      host: clientHost,
+    });
+    framing = requestFraming(req); // 400 for a request that cannot be framed
+    ex.transition("head");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return attempt(scope, forwarder, upstreams, framing, clientHost, undefined);
+}
+
+/** Forwards options of a reverse-proxied request: the upstream is the operator's choice. */
+const TRUSTED = Object.freeze({ trusted: true });
+
+/**
+ * One try on the next server (no async frame of its own: the common request
+ * is one try); `tried` holds the servers this request failed on, made at the
+ * first failure.
+ */
+function attempt(
+  scope: ExchangeScope,
+  forwarder: Forwarder,
+  upstreams: UpstreamSet,
+  framing: BodyFraming,
+  clientHost: string | null,
+  tried: Set<string> | undefined,
+): Promise<boolean> {
+  const { req, ex, config } = scope;
+  const u = upstreams.pick(now(), tried);
+  if (u === null) {
+    return Promise.reject(
+      new ProxyError(
         502,
         "upstream-unreachable",
         `No --upstream server is reachable (tried ${tried?.size ?? 0} of ${upstreams.size}; ` +
           `a failed one is skipped for --upstream-down-time)`,
-      );
-    }
-    const target = reverseTarget(
+      ),
+    );
+  }
+  let target: Target;
+  try {
+    target = reverseTarget(
       req.method,
       req.target,
       u,
       upstreamHostHeader(clientHost, config.upstreamHost, u),
     );
-    try {
-      const keep = await forwarder.forward(scope, target, framing, null, { trusted: true });
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return forwarder.forward(scope, target, framing, null, TRUSTED).then(
+    (keep) => {
       upstreams.markUp(u);
       return keep;
-    } catch (err) {
+    },
+    (err) => {
       // nothing sent yet and the server did not take the connection: the next one
       const retry = err instanceof ProxyError && CONNECT_FAILURES.has(err.reason) &&
         ex.state === State.SEND_REQUEST && ex.serverWritten === 0;
@@ -89,6 +120,7 @@ export async function reverseExchange(
       upstreams.markDown(u, now());
       (tried ??= new Set()).add(u);
       ex.server = null;
-    }
-  }
+      return attempt(scope, forwarder, upstreams, framing, clientHost, tried);
+    },
+  );
 }
