@@ -331,24 +331,14 @@ export function relayResponseBody(
 ): Promise<void> {
   const joinable = mode === "length" || mode === "chunked" || mode === "raw";
   const lead = joinable && server.buf.length > 0 && server.buf.prepend(head) ? head.length : 0;
-  if (lead === 0) return sendHeadThenBody(mode, length, head, server, client, decoder, ex, sink);
+  if (lead === 0) {
+    return send(client, head, ex).then(() =>
+      relayBody(mode, length, server, client, decoder, ex, 0, sink)
+    );
+  }
   // with a lead, the first window is checked (chunk framing) before head and body
   // leave together: a bad first window can still be answered with 502
   return relayBody(mode, length, server, client, decoder, ex, lead, sink);
-}
-
-async function sendHeadThenBody(
-  mode: BodyMode,
-  length: number,
-  head: Uint8Array,
-  server: Endpoint,
-  client: Endpoint,
-  decoder: ChunkedDecoder,
-  ex: Exchange,
-  sink: BodySink | null,
-): Promise<void> {
-  await send(client, head, ex);
-  await relayBody(mode, length, server, client, decoder, ex, 0, sink);
 }
 
 /** The body relay for `mode` (the head went out, or is the first `lead` buffered bytes). */

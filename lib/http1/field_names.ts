@@ -7,12 +7,8 @@
  * @module
  */
 
-/**
- * The known names, lower-case; a name's id is its index + 1. Hop-by-hop
- * names come first ({@linkcode isHopByHopId}).
- */
-const NAMES: readonly string[] = [
-  // hop-by-hop (RFC 9110 section 7.6.1), ids 1..8
+/** Header fields that apply to one connection only and never cross the proxy (RFC 9110 section 7.6.1). */
+export const HOP_BY_HOP_NAMES: readonly string[] = Object.freeze([
   "connection",
   "proxy-connection",
   "keep-alive",
@@ -21,6 +17,14 @@ const NAMES: readonly string[] = [
   "upgrade",
   "proxy-authorization",
   "proxy-authenticate",
+]);
+
+/**
+ * The known names, lower-case; a name's id is its index + 1. Hop-by-hop
+ * names come first ({@linkcode isHopByHopId}).
+ */
+const NAMES: readonly string[] = [
+  ...HOP_BY_HOP_NAMES,
   // framing, routing and the proxy's own fields
   "host",
   "transfer-encoding",
@@ -65,8 +69,8 @@ const NAMES: readonly string[] = [
   "content-encoding",
 ];
 
-/** Id of the last hop-by-hop name. */
-const LAST_HOP_BY_HOP = 8;
+/** Id of the last hop-by-hop name (they come first). */
+const LAST_HOP_BY_HOP = HOP_BY_HOP_NAMES.length;
 
 /** Id of `name` (lower-case), 0 when it is not a known name. */
 const ID_OF = new Map<string, number>(NAMES.map((n, i) => [n, i + 1]));

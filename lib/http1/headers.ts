@@ -11,7 +11,7 @@
  * @module
  */
 
-import { idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
+import { HOP_BY_HOP_NAMES, idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
 
 /** Ids of names as spelled by the code that appends them ("Via", "X-Forwarded-For"). */
 const NAME_IDS = new Map<string, number>();
@@ -377,16 +377,7 @@ export function trimOws(s: string): string {
 }
 
 /** Header fields that apply to one connection only and never cross the proxy. */
-export const HOP_BY_HOP: readonly string[] = [
-  "connection",
-  "proxy-connection",
-  "keep-alive",
-  "te",
-  "trailer",
-  "upgrade",
-  "proxy-authorization",
-  "proxy-authenticate",
-];
+export const HOP_BY_HOP: readonly string[] = HOP_BY_HOP_NAMES;
 
 /** Connection tokens that never name a field to remove. */
 const NOT_FIELDS = new Set(["close", "keep-alive", "transfer-encoding", "content-length"]);
