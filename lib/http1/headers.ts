@@ -1,6 +1,6 @@
 /**
- * An ordered list of header fields, and the rewriting a forward proxy applies
- * to it: hop-by-hop removal (RFC 9110 section 7.6.1) and `Via` (section 7.6.3).
+ * An ordered list of header fields. The per-hop rewriting (hop-by-hop removal,
+ * `Via`) is in hop_by_hop.ts and re-exported here.
  *
  * A parsed head's fields stay bytes ({@linkcode HeaderList.fromBytes}): each
  * is four offsets into one copy of the head's field block and the id of its
@@ -11,7 +11,7 @@
  * @module
  */
 
-import { HOP_BY_HOP_NAMES, idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
+import { idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
 
 /** Ids of names as spelled by the code that appends them ("Via", "X-Forwarded-For"). */
 const NAME_IDS = new Map<string, number>();
@@ -376,56 +376,4 @@ export function trimOws(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
-/** Header fields that apply to one connection only and never cross the proxy. */
-export const HOP_BY_HOP: readonly string[] = HOP_BY_HOP_NAMES;
-
-/** Connection tokens that never name a field to remove. */
-const NOT_FIELDS = new Set(["close", "keep-alive", "transfer-encoding", "content-length"]);
-
-/**
- * Removes the hop-by-hop fields and every field named in `Connection` (or
- * `Proxy-Connection`). `Transfer-Encoding` and `Content-Length` stay: the
- * caller re-frames the message. Returns the lower-cased `Connection` tokens.
- */
-export function stripHopByHop(headers: HeaderList): string[] {
-  let tokens = headers.tokens("connection");
-  const proxy = headers.tokens("proxy-connection");
-  if (proxy.length > 0) tokens = [...tokens, ...proxy];
-  let named: string[] = tokens;
-  for (const t of tokens) {
-    if (NOT_FIELDS.has(t)) {
-      named = tokens.filter((x) => !NOT_FIELDS.has(x));
-      break;
-    }
-  }
-  headers.deleteHopByHop(named);
-  return tokens;
-}
-
-let viaName = "";
-const viaHops = ["", ""];
-
-/** `1.<minor> <name>`, made once per name. */
-function viaHop(minor: number, name: string): string {
-  if (name !== viaName) {
-    viaName = name;
-    viaHops[0] = `1.0 ${name}`;
-    viaHops[1] = `1.1 ${name}`;
-  }
-  return minor === 0 ? viaHops[0] : minor === 1 ? viaHops[1] : `1.${minor} ${name}`;
-}
-
-/**
- * Appends this hop to `Via` (RFC 9110 section 7.6.3): `1.1 sluice`, with the
- * version of the message as received. An empty `name` (`--no-via`) adds nothing.
- */
-export function appendVia(headers: HeaderList, minor: number, name: string): void {
-  if (name === "") return; // --no-via
-  const hop = viaHop(minor, name);
-  const prev = headers.getAll("via");
-  if (prev.length === 0) {
-    headers.append("Via", hop);
-    return;
-  }
-  headers.set("Via", [...prev, hop].join(", "));
-}
+export { appendVia, HOP_BY_HOP, stripHopByHop } from "./hop_by_hop.ts";

@@ -15,6 +15,8 @@
 import { ParseError } from "../errors.ts";
 import { idOfName } from "./field_names.ts";
 import { HeaderList, latin1 } from "./headers.ts";
+import { keepBytes } from "./field_slab.ts";
+import { httpVersion, methodName } from "./start_line.ts";
 
 export { latin1 };
 
@@ -79,32 +81,6 @@ for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
 for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
 for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
 for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
-
-/** Size of the slabs parsed field blocks are copied into. */
-const SLAB_SIZE = 32 * 1024;
-/** A block this large gets an array of its own. */
-const OWN_BLOCK = 4 * 1024;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabUsed = 0;
-
-/**
- * A copy of `bytes[start..end)` that outlives the read buffer it came from.
- * Small blocks are carved from a shared slab, never reused: a new slab comes
- * when one is full, and the old one is freed once no head points into it. One
- * `ArrayBuffer` serves about a hundred heads instead of one each.
- */
-function keepBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  const n = end - start;
-  if (n > OWN_BLOCK) return bytes.slice(start, end);
-  if (slabUsed + n > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const at = slabUsed;
-  slabUsed += n;
-  slab.set(bytes.subarray(start, end), at);
-  return slab.subarray(at, at + n);
-}
 
 /** Shared line scanning for both kinds of head; `S` is the parsed start line. */
 abstract class HeadParser<T, S> {
@@ -289,33 +265,6 @@ abstract class HeadParser<T, S> {
     f[at + 4] = idOfName(bytes, start, j);
     this.#nf = at + 5;
   }
-}
-
-/** The usual methods, made once: a request's method is then no new string. */
-const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"];
-
-/** The method token `bytes[start..end)` as a string (case-sensitive). */
-function methodName(bytes: Uint8Array, start: number, end: number): string {
-  outer: for (const m of METHODS) {
-    if (m.length !== end - start) continue;
-    for (let k = 0; k < m.length; k++) if (bytes[start + k] !== m.charCodeAt(k)) continue outer;
-    return m;
-  }
-  return latin1(bytes, start, end);
-}
-
-/** Parses `HTTP/1.x` at `i`; returns the minor version or -1 when it is not HTTP/1.0 or 1.1. */
-function httpVersion(bytes: Uint8Array, i: number, end: number): number {
-  if (end - i !== 8) return -2;
-  if (
-    bytes[i] !== 72 || bytes[i + 1] !== 84 || bytes[i + 2] !== 84 || bytes[i + 3] !== 80 ||
-    bytes[i + 4] !== 47 || bytes[i + 6] !== 46
-  ) return -2;
-  const major = bytes[i + 5] - 48;
-  const minor = bytes[i + 7] - 48;
-  if (major < 0 || major > 9 || minor < 0 || minor > 9) return -2;
-  if (major !== 1 || minor > 1) return -1;
-  return minor;
 }
 
 /**
