@@ -7,7 +7,7 @@
 
 import type { Config, ListenAddress } from "./config.ts";
 import { Admission, Slot } from "./admission.ts";
-import { Stats, type StatsSnapshot } from "./admin/stats.ts";
+import { Stats } from "./admin/stats.ts";
 import { now as clockNow } from "./clock.ts";
 import {
   Connection,
@@ -19,7 +19,6 @@ import { ProxyError } from "./errors.ts";
 import { Exchange } from "./exchange.ts";
 import { formatAuthority } from "./http1/target.ts";
 import { announce, logAccess, logger } from "./log.ts";
-import { classifyAddress } from "./policy/address.ts";
 import { Policy } from "./policy/policy.ts";
 import { errorResponse } from "./responses.ts";
 import { HttpCache } from "./cache/http_cache.ts";
@@ -29,22 +28,12 @@ import { UpstreamPool } from "./upstream/pool.ts";
 import { UpstreamSet } from "./reverse/upstreams.ts";
 import { ParentRoute, parseParent } from "./upstream/parent.ts";
 import { SelfAddresses } from "./upstream/self_addresses.ts";
+import { describeListenError, isLoopback, ListenError, openListener } from "./listener.ts";
+
+export { ListenError } from "./listener.ts";
+export { type LoopSnapshot, loopSnapshot } from "./loop_snapshot.ts";
 
 const log = logger("server");
-
-/** A listener could not be opened (busy port, bad address, no permission). */
-export class ListenError extends Error {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ListenError";
-  }
-}
-
-/** Whether a listen hostname is loopback-only (127/8, ::1, "localhost"). */
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || classifyAddress(hostname) === "loopback";
-}
 
 /** Closes a socket, ignoring a runtime that closed it already. */
 function closeQuietly(conn: Deno.Conn): void {
@@ -55,54 +44,9 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
-function openListener(addr: ListenAddress, reusePort: boolean): Deno.TcpListener {
-  return Deno.listen({
-    hostname: addr.hostname,
-    port: addr.port,
-    transport: "tcp",
-    ...(reusePort ? { reusePort: true } : {}),
-  });
-}
-
-function describeListenError(addr: ListenAddress, err: unknown): string {
-  const where = formatAuthority(addr.hostname, addr.port);
-  if (err instanceof Deno.errors.AddrInUse) {
-    return `Cannot listen on ${where}: address already in use`;
-  }
-  if (err instanceof Deno.errors.NotCapable) {
-    return `Cannot listen on ${where}: no network permission (add ${where} to --allow-net)`;
-  }
-  return `Cannot listen on ${where}: ${(err as Error).message}`;
-}
-
 /** The `--parent` routing of `config`, or null without a parent. */
 function parentRoute(config: Config): ParentRoute | null {
   return config.parent ? new ParentRoute(parseParent(config.parent), config.noParent) : null;
-}
-
-/** What one event loop reports to the admin listener (plain data: workers post it). */
-export interface LoopSnapshot {
-  /** Its counters. */
-  stats: StatsSnapshot;
-  /** Its open client connections. */
-  connections: ConnectionInfo[];
-  /** Its idle pooled upstream connections. */
-  poolIdle: number;
-  /** Its listening sockets. */
-  listeners: number;
-  /** Its cache's size and bound, or null when off. */
-  cache: { bytes: number; entries: number; maxBytes: number } | null;
-}
-
-/** The {@linkcode LoopSnapshot} of `server`. */
-export function loopSnapshot(server: ProxyServer): LoopSnapshot {
-  return {
-    stats: server.stats.snapshot(),
-    connections: server.connectionInfos(),
-    poolIdle: server.poolIdle,
-    listeners: server.addresses.length,
-    cache: server.cacheUsage,
-  };
 }
 
 /** Longest a request waits on another's fill of the same cache key (nginx's proxy_cache_lock_timeout). */
