@@ -59,7 +59,7 @@ export class Deadline {
   disarm(): void {
     this.at = Infinity;
     this.kind = null;
-    this.#timers.untrack(this);
+    // it stays in the walker's set until the next tick (Timers.track)
   }
 
   /**
@@ -131,9 +131,6 @@ export class Timers {
     d.tracked = true;
     this.#armed.add(d);
   }
-
-  /** @internal Called by {@linkcode Deadline.disarm}: nothing until the next tick. */
-  untrack(_d: Deadline): void {}
 
   /** @internal Called by {@linkcode Deadline.dispose}: out of the set now. */
   forget(d: Deadline): void {

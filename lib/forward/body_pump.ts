@@ -56,3 +56,11 @@ export class BodyPump {
     );
   }
 }
+
+/**
+ * Whether the request body, if any, went upstream in full and without error
+ * (what leaves the upstream connection fit for reuse).
+ */
+export function bodySent(pump: BodyPump | null): boolean {
+  return pump === null || (pump.done && pump.error === null);
+}

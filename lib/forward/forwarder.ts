@@ -10,7 +10,7 @@
 
 import { ByteBuffer, UPSTREAM_BUFFER_SIZE } from "../buffer.ts";
 import { ProxyError } from "../errors.ts";
-import { type Duplex, Endpoint } from "../exchange.ts";
+import { type Duplex, Endpoint, type Exchange } from "../exchange.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
 import { ChunkedDecoder } from "../http1/chunked.ts";
 import { type BodyFraming, responseFraming } from "../http1/framing.ts";
@@ -19,7 +19,7 @@ import { HeadWriter } from "../http1/head_writer.ts";
 import { type ResponseHead, ResponseParser } from "../http1/parse.ts";
 import { requestedUpgrade, switchingHead } from "../http1/upgrade.ts";
 import { isParentRefusal, PARENT_REFUSED, parentRequestHead } from "../upstream/parent.ts";
-import { BodyPump } from "./body_pump.ts";
+import { BodyPump, bodySent } from "./body_pump.ts";
 import { openTunnel } from "./open_tunnel.ts";
 import { connectViaParent } from "./parent_connect.ts";
 import type { Target } from "../http1/target.ts";
@@ -66,6 +66,14 @@ function dialGate(
 ): AddressGate | null {
   const policyGate = operatorChosen ? null : policy.gate(target.host, target.port);
   return ctx.self ? ctx.self.gate(dialTo.host, dialTo.port, policyGate) : policyGate;
+}
+
+/** Makes `server` the exchange's upstream connection (reused: it came from the pool). */
+function attach(ex: Exchange, server: Endpoint, reused: boolean): Endpoint {
+  ex.server = server;
+  ex.upstreamVia(server.conn, reused);
+  ex.mark("connect");
+  return server;
 }
 
 /** Methods a proxy may send again (RFC 9110 section 9.2.2). */
@@ -151,11 +159,10 @@ export class Forwarder {
     const pooled = pool?.take(key) ?? null;
     let reused = pooled !== null;
     // a pooled connection is taken without an await (and without a gate: it passed one)
-    let server = pooled ? this.#adopt(scope, pooled) : await this.#dial(
-      scope,
-      dialTo,
-      dialGate(scope, target, dialTo, opts.trusted || parent !== null),
-    );
+    const operatorChosen = opts.trusted || parent !== null;
+    let server = pooled
+      ? this.#adopt(scope, pooled)
+      : await this.#dial(scope, target, dialTo, operatorChosen);
     if (isConnect && parent) {
       return await connectViaParent(
         scope,
@@ -218,11 +225,7 @@ export class Forwarder {
         }
         log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key });
         server.close();
-        server = await this.#dial(
-          scope,
-          dialTo,
-          dialGate(scope, target, dialTo, opts.trusted || parent !== null),
-        );
+        server = await this.#dial(scope, target, dialTo, operatorChosen);
         reused = false;
       }
     }
@@ -237,9 +240,8 @@ export class Forwarder {
       // the origin's answer is not relayed: one without a body leaves the
       // connection reusable, any other is dropped with it
       await pump?.promise;
-      const bodyOk = pump === null || (pump.done && pump.error === null);
       if (
-        resFraming.kind === "none" && reusable && bodyOk &&
+        resFraming.kind === "none" && reusable && bodySent(pump) &&
         server.buf.length === 0 && pool.put(key, server.conn, server.buf)
       ) {
         ex.server = null;
@@ -294,8 +296,7 @@ export class Forwarder {
       if (pump.error) keep = false;
     }
     if (
-      reusable && (pump === null || (pump.done && pump.error === null)) && plan.mode !== "raw" &&
-      plan.mode !== "rechunk" &&
+      reusable && bodySent(pump) && plan.mode !== "raw" && plan.mode !== "rechunk" &&
       server.buf.length === 0 && !server.eof && !server.closed
     ) {
       server.buf.shrink(UPSTREAM_BUFFER_SIZE + HEAD_ROOM); // grown for a large body: idles small
@@ -330,39 +331,35 @@ export class Forwarder {
   #adopt({ ex }: ExchangeScope, pooled: Pooled): Endpoint {
     const server = new Endpoint(pooled.conn, pooled.buf, "upstream");
     server.pending = pooled.pending;
-    ex.server = server;
-    ex.upstreamVia(server.conn, true);
-    ex.mark("connect");
-    return server;
+    return attach(ex, server, true);
   }
 
-  /** A fresh connection within the connect deadline. */
+  /**
+   * A fresh connection to `dialTo` within the connect deadline, its addresses
+   * checked by {@linkcode dialGate} (`target` is what the client asked for).
+   */
   async #dial(
-    { ex, ctx, timer, config }: ExchangeScope,
+    scope: ExchangeScope,
     target: Target,
-    gate: AddressGate | null,
+    dialTo: Target,
+    operatorChosen: boolean,
   ): Promise<Endpoint> {
+    const { ex, ctx, timer, config } = scope;
+    const gate = dialGate(scope, target, dialTo, operatorChosen);
     let conn: Duplex;
     try {
-      conn = await ctx.dial(target, timer.armConnect(), config.connectTimeoutMs, gate);
+      conn = await ctx.dial(dialTo, timer.armConnect(), config.connectTimeoutMs, gate);
     } finally {
       timer.disarm();
     }
     // backstop: an address of this machine not known to be one (no --allow-sys)
-    const loop = ctx.self?.checkConnection(conn, target.host, target.port) ?? null;
+    const loop = ctx.self?.checkConnection(conn, dialTo.host, dialTo.port) ?? null;
     if (loop) {
       conn.close();
       throw loop;
     }
-    const server = new Endpoint(
-      conn,
-      new ByteBuffer(UPSTREAM_BUFFER_SIZE + HEAD_ROOM, HEAD_ROOM),
-      "upstream",
-    );
-    ex.server = server;
-    ex.upstreamVia(server.conn, false);
-    ex.mark("connect");
-    return server;
+    const buf = new ByteBuffer(UPSTREAM_BUFFER_SIZE + HEAD_ROOM, HEAD_ROOM);
+    return attach(ex, new Endpoint(conn, buf, "upstream"), false);
   }
 
   async #sendBody(

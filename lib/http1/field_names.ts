@@ -75,14 +75,9 @@ const LAST_HOP_BY_HOP = HOP_BY_HOP_NAMES.length;
 /** Id of `name` (lower-case), 0 when it is not a known name. */
 const ID_OF = new Map<string, number>(NAMES.map((n, i) => [n, i + 1]));
 
-/** Known names by length: `[bytes, id]` pairs to compare a field's name against. */
-const BY_LENGTH: [Uint8Array, number][][] = [];
-for (let i = 0; i < NAMES.length; i++) {
-  const n = NAMES[i];
-  const bytes = new Uint8Array(n.length);
-  for (let k = 0; k < n.length; k++) bytes[k] = n.charCodeAt(k);
-  (BY_LENGTH[n.length] ??= []).push([bytes, i + 1]);
-}
+/** Known names by length: `[name, id]` pairs to compare a field's name against. */
+const BY_LENGTH: [string, number][][] = [];
+for (let i = 0; i < NAMES.length; i++) (BY_LENGTH[NAMES[i].length] ??= []).push([NAMES[i], i + 1]);
 
 /** Known-name ids of fields that are hop-by-hop (RFC 9110 section 7.6.1). */
 export function isHopByHopId(id: number): boolean {
@@ -116,14 +111,9 @@ export function idOfKey(key: string): number {
 export function idOfName(bytes: Uint8Array, start: number, end: number): number {
   const candidates = BY_LENGTH[end - start];
   if (candidates === undefined) return 0;
-  outer: for (let c = 0; c < candidates.length; c++) {
+  for (let c = 0; c < candidates.length; c++) {
     const [name, id] = candidates[c];
-    for (let k = 0; k < name.length; k++) {
-      const b = bytes[start + k];
-      // tokens: only A-Z fold; `| 0x20` maps no other tchar onto a lower-case letter
-      if ((b >= 65 && b <= 90 ? b | 0x20 : b) !== name[k]) continue outer;
-    }
-    return id;
+    if (nameEquals(bytes, start, end, name)) return id;
   }
   return 0;
 }
@@ -136,6 +126,7 @@ export function nameEquals(bytes: Uint8Array, start: number, end: number, key: s
   if (end - start !== key.length) return false;
   for (let k = 0; k < key.length; k++) {
     const b = bytes[start + k];
+    // field names are tokens: only A-Z fold
     if ((b >= 65 && b <= 90 ? b | 0x20 : b) !== key.charCodeAt(k)) return false;
   }
   return true;

@@ -17,7 +17,7 @@ import { idOfKey, isHopByHopId, nameEquals } from "./field_names.ts";
 const NAME_IDS = new Map<string, number>();
 
 /** The id of a field name in any case, remembered per spelling (up to 1,024 of them). */
-function idOfName(name: string): number {
+function idOfSpelling(name: string): number {
   let id = NAME_IDS.get(name);
   if (id === undefined) {
     id = idOfKey(name.toLowerCase());
@@ -85,7 +85,7 @@ export class HeaderList {
   /**
    * A list over parsed bytes: `fields` holds five numbers a field (name
    * start, name end, value start, value end into `src`, and the name's id
-   * from `idOfName`). Both arrays then belong to the list.
+   * from field_names.ts `idOfName`). Both arrays then belong to the list.
    */
   static fromBytes(src: Uint8Array, fields: number[]): HeaderList {
     const h = new HeaderList();
@@ -166,7 +166,7 @@ export class HeaderList {
   /** Appends a field. */
   append(name: string, value: string): void {
     const i = this.size;
-    this.#f.push(-1, 0, -1, 0, idOfName(name));
+    this.#f.push(-1, 0, -1, 0, idOfSpelling(name));
     this.#text[2 * i] = name;
     this.#text[2 * i + 1] = value;
     this.#changed();
@@ -174,10 +174,8 @@ export class HeaderList {
 
   /** The first value of `key` (lower-case), or `undefined`. */
   get(key: string): string | undefined {
-    const id = idOfKey(key);
-    const n = this.size;
-    for (let i = 0; i < n; i++) if (this.#is(i, key, id)) return this.value(i);
-    return undefined;
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.value(i);
   }
 
   /**
@@ -206,10 +204,7 @@ export class HeaderList {
 
   /** Whether a field named `key` (lower-case) is present. */
   has(key: string): boolean {
-    const id = idOfKey(key);
-    const n = this.size;
-    for (let i = 0; i < n; i++) if (this.#is(i, key, id)) return true;
-    return false;
+    return this.indexOf(key) >= 0;
   }
 
   /** Removes every field named `key` (lower-case); returns how many were removed. */
@@ -226,7 +221,7 @@ export class HeaderList {
     const f = this.#f;
     if (named.length === 0) {
       let any = false;
-      for (let i = 4; i < f.length; i += STRIDE) if (isHopByHopId(f[i])) any = true;
+      for (let i = 4; i < f.length && !any; i += STRIDE) any = isHopByHopId(f[i]);
       if (!any) return 0;
     }
     const ids = named.map(idOfKey);
@@ -263,9 +258,7 @@ export class HeaderList {
   set(name: string, value: string): void {
     const key = name.toLowerCase();
     const id = idOfKey(key);
-    const n = this.size;
-    let first = -1;
-    for (let i = 0; i < n && first < 0; i++) if (this.#is(i, key, id)) first = i;
+    const first = this.indexOf(key);
     if (first < 0) {
       this.append(name, value);
       return;

@@ -128,7 +128,6 @@ export function forwardedElement(clientIp: string, proto: string, host: string |
   return parts.join(";");
 }
 
-/** Removes `names` from the `Connection` and `Proxy-Connection` lists, so no client can strip them. */
 /** {@linkcode forwardedElement}, memoized by client address and Host (proto is always http here). */
 function forwardedFor(ip: string, proto: string, host: string | null): string {
   // a connection's requests repeat the last answer: no key string for them
@@ -152,6 +151,7 @@ let last: { ip: string; proto: string; host: string | null; element: string } = 
   element: "",
 };
 
+/** Removes `names` from the `Connection` and `Proxy-Connection` lists, so no client can strip them. */
 function unlistFromConnection(headers: HeaderList, names: readonly string[]): void {
   for (const key of ["connection", "proxy-connection"]) {
     const values = headers.getAll(key);

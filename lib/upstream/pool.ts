@@ -89,19 +89,19 @@ export class UpstreamPool {
     if (list.length >= this.#opts.maxPerOrigin) return false;
     if (this.#size >= this.#opts.maxTotal) this.#evictOldest();
     buf.clear();
-    const p: Pooled = {
-      conn,
-      buf,
-      pending: null as unknown as Promise<number | null>,
-      since: this.#timers.now(),
-      idle: true,
-    };
     // anything that completes the read while idle (FIN, reset, stray bytes) ends it
+    // (settles after `p` is made: a read's reaction never runs synchronously)
     const settled = (n: number | null) => {
       if (p.idle) this.#drop(key, p);
       return n;
     };
-    p.pending = conn.read(buf.free()).then(settled, () => settled(null));
+    const p: Pooled = {
+      conn,
+      buf,
+      pending: conn.read(buf.free()).then(settled, () => settled(null)),
+      since: this.#timers.now(),
+      idle: true,
+    };
     list.push(p);
     this.#idle.set(key, list);
     this.#size++;
