@@ -286,11 +286,13 @@ export class Connection {
       } catch (err) {
         if (this.#idle) return null; // closed between requests: routine
         throw err;
-      } finally {
-        this.#idle = false;
       }
+      // a client that left between requests leaves its connection idle until
+      // it ends: admission may still count it as idle and free its slot,
+      // rather than close another's (its end and a newcomer can share a turn)
+      if (n === 0 && client.buf.length === 0 && ex.clientRead === 0) return null;
+      this.#idle = false;
       if (n === 0) {
-        if (client.buf.length === 0 && ex.clientRead === 0) return null;
         throw new ProxyError(
           400,
           "client-closed",

@@ -54,7 +54,7 @@ export class Endpoint {
    * A read already under way into `buf` (a pooled connection's idle watch);
    * the next read takes its result instead of starting another.
    */
-  pending: Promise<number | null> | null = null;
+  pending: Promise<number> | null = null;
 
   /** Creates an endpoint. */
   constructor(conn: Duplex, buf: ByteBuffer, side: Side) {

@@ -12,6 +12,7 @@ import { ProxyError } from "./errors.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
 import { type ChunkedDecoder, CRLF, LAST_CHUNK, writeChunkSize } from "./http1/chunked.ts";
 import type { BodyMode } from "./http1/forward.ts";
+import { readSome } from "./socket_read.ts";
 
 /**
  * Receives each body window as it is relayed, after it went to the client
@@ -52,28 +53,28 @@ export function fill(ep: Endpoint, ex: Exchange): Promise<number> {
     grow(buf);
     free = buf.free();
   }
-  let read: Promise<number | null>;
+  let read: Promise<number>;
   if (ep.pending !== null) {
     // a pooled connection's watch read landed at the start of the (empty) buffer
     read = ep.pending;
     ep.pending = null;
   } else {
     try {
-      read = ep.conn.read(free);
+      read = readSome(ep.conn, free);
     } catch (err) {
       return Promise.reject(lost(ep, "failed while reading", err));
     }
   }
   // no async frame: the hot path's reads cost one reaction each
   return read.then(
-    (n) => n === 0 ? fill(ep, ex) : filled(ep, ex, free.length, n),
+    (n) => filled(ep, ex, free.length, n),
     (err) => Promise.reject(lost(ep, "failed while reading", err)),
   );
 }
 
-/** Books `n` bytes read into `ep`'s buffer (null: end of stream); answers `fill`'s number. */
-function filled(ep: Endpoint, ex: Exchange, room: number, n: number | null): number {
-  if (n === null) {
+/** Books `n` bytes read into `ep`'s buffer (0: end of stream); answers `fill`'s number. */
+function filled(ep: Endpoint, ex: Exchange, room: number, n: number): number {
+  if (n === 0) {
     ep.eof = true;
     return 0;
   }
@@ -257,14 +258,13 @@ export async function relayUntilClose(
   const bytes = buf.bytes;
   const room = rechunk ? bytes.subarray(CHUNK_RESERVE, bytes.length - 2) : bytes;
   for (;;) {
-    let n: number | null;
+    let n: number;
     try {
-      n = await from.conn.read(room);
+      n = await readSome(from.conn, room);
     } catch (err) {
       throw lost(from, "failed while reading", err);
     }
-    if (n === null) break;
-    if (n === 0) continue;
+    if (n === 0) break;
     ex.serverRead += n;
     sink?.write(bytes.subarray(rechunk ? CHUNK_RESERVE : 0, (rechunk ? CHUNK_RESERVE : 0) + n));
     if (!rechunk) {

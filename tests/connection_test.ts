@@ -285,3 +285,30 @@ Deno.test("playbook: a bad first chunk is found before the head leaves: 502, not
   ]);
   assert.equal(p.exchanges[0].status, 502);
 });
+
+Deno.test("playbook: a client that leaves between requests leaves its connection idle until it ends", async () => {
+  const origin = answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+  const client = new Peer();
+  const idleAtEnd: boolean[] = [];
+  let conn: Connection | null = null;
+  const ctx: ConnectionContext = {
+    config: { ...DEFAULT_CONFIG, listen: [], logLevel: "error" },
+    policy: new Policy(DEFAULT_CONFIG, null),
+    draining: false,
+    timers: new Timers(),
+    pool: null,
+    dial: () => Promise.resolve(origin),
+    // the second exchange ends at the client's FIN: admission, looking now,
+    // must see an idle connection (its slot may go to a newcomer) not a busy one
+    observe: (ex) => {
+      if (ex.seq === 2) idleAtEnd.push(conn!.idle && conn!.idleSince >= 0);
+    },
+  };
+  conn = new Connection(client, "test", ctx);
+  const run = conn.run();
+  client.send("GET http://o.test/a HTTP/1.1\r\nHost: o.test\r\n\r\n");
+  while (!client.output.endsWith("hi")) await new Promise((r) => setTimeout(r, 1));
+  client.end();
+  await run;
+  assert.deepEqual(idleAtEnd, [true]);
+});

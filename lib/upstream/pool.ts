@@ -12,6 +12,7 @@
 import type { ByteBuffer } from "../buffer.ts";
 import type { Duplex } from "../exchange.ts";
 import type { Deadline, Timers } from "../timers.ts";
+import { readSome } from "../socket_read.ts";
 
 /** Pool limits. */
 export interface PoolOptions {
@@ -29,8 +30,8 @@ export interface Pooled {
   readonly conn: Duplex;
   /** Its read buffer (empty while idle; the pending read fills it). */
   readonly buf: ByteBuffer;
-  /** The read started when it went idle; the taker awaits it first. */
-  pending: Promise<number | null>;
+  /** The read started when it went idle (bytes read, 0 at end of stream); the taker awaits it first. */
+  pending: Promise<number>;
   /** When it went idle (`Timers.now()` clock). */
   since: number;
   /** Whether it is still in the pool. */
@@ -68,12 +69,18 @@ export class UpstreamPool {
     return this.#size;
   }
 
+  /** Number of origins the pool keeps a list for (an emptied list stays until the next sweep). */
+  get origins(): number {
+    return this.#idle.size;
+  }
+
   /** Takes the most recently idled live connection for `key`, or `null`. */
   take(key: string): Pooled | null {
     const list = this.#idle.get(key);
-    if (!list) return null;
+    if (list === undefined || list.length === 0) return null;
     const p = list.pop()!;
-    if (list.length === 0) this.#idle.delete(key);
+    // an emptied list stays until the sweep: deleting and re-adding the key on
+    // every take and put rebuilt the map's table each time, in the old generation
     this.#size--;
     p.idle = false;
     return p;
@@ -85,25 +92,25 @@ export class UpstreamPool {
    */
   put(key: string, conn: Duplex, buf: ByteBuffer): boolean {
     if (this.#closed || this.#opts.maxTotal === 0) return false;
-    const list = this.#idle.get(key) ?? [];
-    if (list.length >= this.#opts.maxPerOrigin) return false;
+    let list = this.#idle.get(key);
+    if (list !== undefined && list.length >= this.#opts.maxPerOrigin) return false;
     if (this.#size >= this.#opts.maxTotal) this.#evictOldest();
     buf.clear();
     // anything that completes the read while idle (FIN, reset, stray bytes) ends it
     // (settles after `p` is made: a read's reaction never runs synchronously)
-    const settled = (n: number | null) => {
+    const settled = (n: number) => {
       if (p.idle) this.#drop(key, p);
       return n;
     };
     const p: Pooled = {
       conn,
       buf,
-      pending: conn.read(buf.free()).then(settled, () => settled(null)),
+      pending: readSome(conn, buf.free()).then(settled, () => settled(0)),
       since: this.#timers.now(),
       idle: true,
     };
+    if (list === undefined) this.#idle.set(key, list = []);
     list.push(p);
-    this.#idle.set(key, list);
     this.#size++;
     if (this.#sweep.kind === null) this.#sweep.arm("pool-idle", this.#opts.idleTimeoutMs);
     return true;
@@ -114,7 +121,6 @@ export class UpstreamPool {
     const i = list ? list.indexOf(p) : -1;
     if (i < 0) return;
     list!.splice(i, 1);
-    if (list!.length === 0) this.#idle.delete(key);
     this.#size--;
     p.idle = false;
     close(p.conn);
@@ -135,6 +141,7 @@ export class UpstreamPool {
     const cutoff = this.#timers.now() - this.#opts.idleTimeoutMs;
     for (const [key, list] of [...this.#idle]) {
       for (const p of [...list]) if (p.since <= cutoff) this.#drop(key, p);
+      if (list.length === 0) this.#idle.delete(key);
     }
     if (this.#size > 0) this.#sweep.arm("pool-idle", Math.max(1, this.#opts.idleTimeoutMs / 4));
   }
@@ -152,6 +159,7 @@ export class UpstreamPool {
   flush(): void {
     this.#sweep.disarm();
     for (const [key, list] of [...this.#idle]) for (const p of [...list]) this.#drop(key, p);
+    this.#idle.clear();
   }
 }
 

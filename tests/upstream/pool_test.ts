@@ -109,3 +109,20 @@ Deno.test("pool: close() closes every idle connection and refuses new ones", asy
   assert.ok(a.closed);
   assert.equal(pool.put("o:80", new Peer(), new ByteBuffer(64)), false);
 });
+
+Deno.test("pool: an origin's emptied list is kept for the next put, and forgotten at the sweep", () => {
+  const { pool, clock, timers } = setup();
+  const a = new Peer();
+  pool.put("o:80", a, new ByteBuffer(64));
+  const p = pool.take("o:80")!;
+  assert.equal(pool.take("o:80"), null);
+  assert.equal(pool.origins, 1, "kept while the sweep is armed");
+  assert.ok(pool.put("o:80", p.conn, p.buf));
+  assert.equal(pool.take("o:80")?.conn, a);
+  clock.t = 1000;
+  timers.tick();
+  assert.equal(pool.origins, 0, "the sweep drops emptied lists");
+  assert.equal(timers.size, 0);
+  a.close();
+  pool.close();
+});
