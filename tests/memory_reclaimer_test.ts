@@ -80,3 +80,26 @@ Deno.test("MemoryReclaimer: without gc (no --expose-gc) it never arms", () => {
   r.start();
   assert.equal(timers.size, 0);
 });
+
+Deno.test("MemoryReclaimer: the floor is the footprint at start, not at the first tick under load", () => {
+  let now = 0;
+  let activity = 0;
+  let rss = 100;
+  let calls = 0;
+  const timers = new Timers(250, () => now);
+  const r = new MemoryReclaimer(
+    timers,
+    () => activity,
+    { quietMs: 2000, passes: 1, minGrowth: 40 },
+    () => calls++,
+    () => rss,
+  );
+  r.start(); // 100: the floor
+  rss = 150; // a burst arrives before the first tick
+  for (; now <= 6000; now += 250) {
+    if (now < 2000) activity++;
+    timers.tick(now);
+  }
+  assert.equal(calls, 1, "150 is 50 above the floor of 100 (a first tick's 150 would be 0 above)");
+  r.stop();
+});
