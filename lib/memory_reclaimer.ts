@@ -162,7 +162,7 @@ export class MemoryReclaimer {
     this.#activity = activity;
     this.#gc = gc;
     this.#now = timers.now;
-    this.#tick = timers.create(() => this.#sample(timers.now()));
+    this.#tick = timers.create(() => this.#sample(this.#now()));
   }
 
   /** Full collections run so far. */
