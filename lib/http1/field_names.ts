@@ -75,9 +75,20 @@ const LAST_HOP_BY_HOP = HOP_BY_HOP_NAMES.length;
 /** Id of `name` (lower-case), 0 when it is not a known name. */
 const ID_OF = new Map<string, number>(NAMES.map((n, i) => [n, i + 1]));
 
-/** Known names by length: `[name, id]` pairs to compare a field's name against. */
-const BY_LENGTH: [string, number][][] = [];
-for (let i = 0; i < NAMES.length; i++) (BY_LENGTH[NAMES[i].length] ??= []).push([NAMES[i], i + 1]);
+/**
+ * Known names by length and first letter (see {@linkcode bucketOf}): the
+ * `[name, id]` pairs a field's name is compared against, most often one.
+ */
+const BUCKETS: ([string, number][] | undefined)[] = [];
+
+/** The bucket of a name of `length` bytes whose first byte is `first`, in any case. */
+function bucketOf(length: number, first: number): number {
+  return length * 32 + (first & 31);
+}
+
+for (let i = 0; i < NAMES.length; i++) {
+  (BUCKETS[bucketOf(NAMES[i].length, NAMES[i].charCodeAt(0))] ??= []).push([NAMES[i], i + 1]);
+}
 
 /** Known-name ids of fields that are hop-by-hop (RFC 9110 section 7.6.1). */
 export function isHopByHopId(id: number): boolean {
@@ -109,7 +120,8 @@ export function idOfKey(key: string): number {
  * ```
  */
 export function idOfName(bytes: Uint8Array, start: number, end: number): number {
-  const candidates = BY_LENGTH[end - start];
+  if (end <= start) return 0;
+  const candidates = BUCKETS[bucketOf(end - start, bytes[start])];
   if (candidates === undefined) return 0;
   for (let c = 0; c < candidates.length; c++) {
     const [name, id] = candidates[c];

@@ -33,6 +33,11 @@ const PROXY_CONNECTION = idOfKey("proxy-connection");
 const EMPTY = new Uint8Array(0);
 /** What `getAll` and `tokens` answer when no field matches: shared, so frozen. */
 const NONE: string[] = Object.freeze([]) as unknown as string[];
+/** No ids, for {@linkcode HeaderList.deleteHopByHop} with no named fields. */
+const NO_IDS: readonly number[] = Object.freeze([]);
+/** One name and its id, for removals by one name (no array per call). */
+const ONE_KEY = [""];
+const ONE_ID = [0];
 /** Slots per field in the offsets array: name start/end, value start/end, name id. */
 const STRIDE = 5;
 
@@ -209,8 +214,9 @@ export class HeaderList {
 
   /** Removes every field named `key` (lower-case); returns how many were removed. */
   delete(key: string): number {
-    const id = idOfKey(key);
-    return this.#retain((i) => !this.#is(i, key, id));
+    ONE_KEY[0] = key;
+    ONE_ID[0] = idOfKey(key);
+    return this.#remove(false, ONE_KEY, ONE_ID, -1);
   }
 
   /**
@@ -223,23 +229,33 @@ export class HeaderList {
       let any = false;
       for (let i = 4; i < f.length && !any; i += STRIDE) any = isHopByHopId(f[i]);
       if (!any) return 0;
+      return this.#remove(true, NONE, NO_IDS, -1);
     }
-    const ids = named.map(idOfKey);
-    return this.#retain((i) => {
-      if (isHopByHopId(f[i * STRIDE + 4])) return false;
-      for (let k = 0; k < named.length; k++) if (this.#is(i, named[k], ids[k])) return false;
-      return true;
-    });
+    return this.#remove(true, named, named.map(idOfKey), -1);
   }
 
-  /** Keeps the fields for which `keep(i)` holds, in order; returns how many went. */
-  #retain(keep: (i: number) => boolean): number {
+  /**
+   * Removes, in one pass and keeping the order of the rest, the fields after
+   * index `after` that are hop-by-hop (with `hop`) or named in `keys`
+   * (lower-case, their ids in `ids`); returns how many went.
+   */
+  #remove(
+    hop: boolean,
+    keys: readonly string[],
+    ids: readonly number[],
+    after: number,
+  ): number {
     const f = this.#f;
     const t = this.#text;
     const n = this.size;
     let w = 0;
     for (let i = 0; i < n; i++) {
-      if (!keep(i)) continue;
+      if (i > after) {
+        if (hop && isHopByHopId(f[i * STRIDE + 4])) continue;
+        let named = false;
+        for (let k = 0; k < keys.length && !named; k++) named = this.#is(i, keys[k], ids[k]);
+        if (named) continue;
+      }
       if (w !== i) {
         for (let k = 0; k < STRIDE; k++) f[w * STRIDE + k] = f[i * STRIDE + k];
         t[2 * w] = t[2 * i];
@@ -263,7 +279,9 @@ export class HeaderList {
       this.append(name, value);
       return;
     }
-    this.#retain((i) => i <= first || !this.#is(i, key, id));
+    ONE_KEY[0] = key;
+    ONE_ID[0] = id;
+    this.#remove(false, ONE_KEY, ONE_ID, first);
     this.#f[first * STRIDE + 2] = -1; // the value is a string now
     this.#text[2 * first + 1] = value;
     this.#changed();
@@ -325,6 +343,18 @@ export class HeaderList {
   }
 
   /**
+   * Whether the field at `j` (its offset in `#f`) is parsed bytes spelled
+   * `name: value\r\n` in `#src`, so that its line can be copied whole.
+   */
+  #asReceived(j: number): boolean {
+    const f = this.#f;
+    const src = this.#src;
+    const ve = f[j + 3];
+    return f[j] >= 0 && f[j + 2] === f[j + 1] + 2 && src[f[j + 1] + 1] === 32 &&
+      src[ve] === 13 && src[ve + 1] === 10;
+  }
+
+  /**
    * Writes every field as `name: value\r\n` into `out` from `pos` (which must
    * have {@linkcode HeaderList.byteLength} bytes of room); returns the end.
    * Parsed names and values are copied as bytes; strings are written as
@@ -335,6 +365,22 @@ export class HeaderList {
     const t = this.#text;
     const src = this.#src;
     for (let i = 0, j = 0; j < f.length; i++, j += STRIDE) {
+      if (this.#asReceived(j)) {
+        // a run of fields received as `name: value\r\n`, one after another: one copy
+        const from = f[j];
+        let k = j;
+        while (
+          k + STRIDE < f.length && f[k + STRIDE] === f[k + 3] + 2 && this.#asReceived(k + STRIDE)
+        ) {
+          k += STRIDE;
+          i++;
+        }
+        const to = f[k + 3] + 2;
+        out.set(src.subarray(from, to), pos);
+        pos += to - from;
+        j = k;
+        continue;
+      }
       if (f[j] >= 0) {
         for (let k = f[j], e = f[j + 1]; k < e; k++) out[pos++] = src[k];
       } else pos = writeLatin1(t[2 * i]!, out, pos);

@@ -11,6 +11,9 @@ import type { HeaderList } from "./headers.ts";
 /** Header fields that apply to one connection only and never cross the proxy. */
 export const HOP_BY_HOP: readonly string[] = HOP_BY_HOP_NAMES;
 
+/** No field names to remove. */
+const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
+
 /** Connection tokens that never name a field to remove. */
 const NOT_FIELDS = new Set(["close", "keep-alive", "transfer-encoding", "content-length"]);
 
@@ -23,12 +26,12 @@ export function stripHopByHop(headers: HeaderList): string[] {
   let tokens = headers.tokens("connection");
   const proxy = headers.tokens("proxy-connection");
   if (proxy.length > 0) tokens = [...tokens, ...proxy];
+  // usually the tokens are only "keep-alive" or "close": nothing more to remove
   let named: string[] = tokens;
-  for (const t of tokens) {
-    if (NOT_FIELDS.has(t)) {
-      named = tokens.filter((x) => !NOT_FIELDS.has(x));
-      break;
-    }
+  let fields = 0;
+  for (let i = 0; i < tokens.length; i++) if (!NOT_FIELDS.has(tokens[i])) fields++;
+  if (fields < tokens.length) {
+    named = fields === 0 ? NO_NAMES : tokens.filter((x) => !NOT_FIELDS.has(x));
   }
   headers.deleteHopByHop(named);
   return tokens;

@@ -130,8 +130,10 @@ abstract class HeadParser<T, S> {
     const n = Math.min(bytes.length, lim.maxHead);
     let i = this.#pos;
     while (i < n) {
-      const lf = bytes.indexOf(LF, i);
-      if (lf < 0 || lf >= n) {
+      // a loop, not indexOf: lines are short, and the builtin's call costs more than the scan
+      let lf = i;
+      while (lf < n && bytes[lf] !== LF) lf++;
+      if (lf >= n) {
         i = n;
         break;
       }
@@ -177,7 +179,9 @@ abstract class HeadParser<T, S> {
     const n = this.#nf;
     if (n === 0) return new HeaderList();
     const base = f[0];
-    const src = keepBytes(bytes, base, f[n - 2]);
+    // the last field's line end comes too (two bytes at most: the blank line follows),
+    // so that writeInto can copy a field line whole
+    const src = keepBytes(bytes, base, Math.min(f[n - 2] + 2, bytes.length));
     const out: number[] = new Array(n);
     for (let i = 0; i < n; i += 5) {
       out[i] = f[i] - base;

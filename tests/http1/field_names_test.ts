@@ -42,3 +42,49 @@ Deno.test("field names: nameEquals compares bytes case-insensitively with a lowe
   assert.equal(nameEquals(b, 0, b.length, "X-Custom-Field"), false); // keys are lower-case
   assert.equal(nameEquals(b, 2, 8, "custom"), true);
 });
+
+Deno.test("field names: every known name is found in any case; a same-length, same-initial miss is 0", () => {
+  const known = [
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "host",
+    "transfer-encoding",
+    "content-length",
+    "via",
+    "forwarded",
+    "x-forwarded-for",
+    "date",
+    "expires",
+    "expect",
+    "etag",
+    "age",
+    "accept",
+    "accept-ranges",
+    "accept-encoding",
+    "authorization",
+    "cache-control",
+    "content-type",
+    "content-range",
+    "content-location",
+    "content-encoding",
+    "if-range",
+  ];
+  for (const key of known) {
+    const id = idOfKey(key);
+    assert.ok(id > 0, key);
+    assert.equal(idOf(key.toUpperCase()), id, key);
+    assert.equal(idOf(key.replace(/./g, (c, i) => i % 2 ? c.toUpperCase() : c)), id, key);
+    // the same length and first letter, one byte off at the end
+    const near = key.slice(0, -1) + (key.endsWith("z") ? "y" : "z");
+    assert.equal(idOf(near), 0, near);
+  }
+  // a name starting with a non-letter shares a bucket with a letter: still 0
+  assert.equal(idOf("-ost"), 0);
+  assert.equal(idOf("\x08ost"), 0);
+});

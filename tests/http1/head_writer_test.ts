@@ -38,3 +38,28 @@ Deno.test("HeadWriter: a view stays valid until the next start", () => {
   assert.equal(dec(a), "two"); // documented: reused
   assert.deepEqual(w.bytes(), enc.encode("two"));
 });
+
+Deno.test("HeadWriter: fields received as `name: value` CRLF are copied in runs, others rewritten", () => {
+  // a mix: canonical lines, a bare LF, no space after the colon, trailing
+  // whitespace, an empty value, a field removed from the middle of a run, one
+  // changed, one appended; the last field's line end is copied with it
+  const raw = "GET http://a/ HTTP/1.1\r\nA: 1\r\nB: 2\r\nConnection: x-gone\r\nX-Gone: 3\r\n" +
+    "C: 4\nD:5\r\nE: 6 \r\nF: \r\nG: 7\r\nH: 8\r\n\r\n";
+  for (const lastChange of [false, true]) {
+    const bytes = Uint8Array.from(raw, (c) => c.charCodeAt(0));
+    const h = new RequestParser().parse(bytes)!.head.headers;
+    h.deleteHopByHop(["x-gone"]);
+    h.set("G", "seven");
+    if (lastChange) h.append("I", "9");
+    const out = dec(new HeadWriter(8).start().fields(h).bytes());
+    assert.equal(
+      out,
+      "A: 1\r\nB: 2\r\nC: 4\r\nD: 5\r\nE: 6\r\nF: \r\nG: seven\r\nH: 8\r\n" +
+        (lastChange ? "I: 9\r\n" : ""),
+    );
+    assert.equal(h.byteLength(), out.length);
+    // the input buffer is reused by the next read: the list kept its own copy
+    bytes.fill(0x21);
+    assert.equal(dec(new HeadWriter().start().fields(h).bytes()), out);
+  }
+});
