@@ -42,6 +42,9 @@ export const UPSTREAM_BUFFER_SIZE = 4 * 1024;
 export class ByteBuffer {
   /** The backing store. Replaced only by {@linkcode ByteBuffer.ensure}. */
   bytes: Uint8Array;
+  /** The last view {@linkcode ByteBuffer.free} made, and the offset it starts at. */
+  #free: Uint8Array | null = null;
+  #freeAt = -1;
   /** Offset of the first unread byte. */
   start: number;
   /** Offset one past the last unread byte. */
@@ -81,7 +84,14 @@ export class ByteBuffer {
    */
   free(): Uint8Array {
     if (this.end === this.bytes.length && this.start > this.headroom) this.compact();
-    return this.bytes.subarray(this.end);
+    // the same view while the free space starts at the same place of the same
+    // store: an emptied buffer reads at its start again, one view serves them all
+    const view = this.#free;
+    if (view !== null && this.#freeAt === this.end && view.buffer === this.bytes.buffer) {
+      return view;
+    }
+    this.#freeAt = this.end;
+    return this.#free = this.bytes.subarray(this.end);
   }
 
   /** Marks `n` bytes of the free space as written (after a read into {@linkcode free}). */

@@ -287,3 +287,29 @@ Deno.test("ByteBuffer.shrink: a buffer holding unread bytes keeps its store", ()
   assert.equal(b.shrink(16), true);
   assert.equal(b.capacity, 16);
 });
+
+Deno.test("ByteBuffer.free: one view while the free space starts at the same place of the same store", () => {
+  const b = new ByteBuffer(16);
+  const first = b.free();
+  assert.equal(b.free(), first); // asked again: the same view
+  // the usual cycle: read into it, consume all: the next read lands in the same view
+  first.set([1, 2, 3]);
+  b.commit(3);
+  b.consume(3);
+  assert.equal(b.free(), first);
+  // asked while bytes are unread: a view after them, then a fresh one at the start
+  b.commit(3);
+  const after = b.free();
+  assert.equal(after.length, 13);
+  assert.equal(after.byteOffset, 3);
+  b.consume(3);
+  assert.equal(b.free().byteOffset, 0);
+  assert.equal(b.free().length, 16);
+  b.ensure(64); // a new store: a new view over it
+  const grown = b.free();
+  assert.equal(grown.length, 64);
+  assert.equal(grown.buffer, b.bytes.buffer);
+  assert.ok(b.shrink(8));
+  assert.equal(b.free().length, 8);
+  assert.equal(b.free().buffer, b.bytes.buffer);
+});

@@ -303,8 +303,17 @@ export class HeaderList {
   #tokens(key: string, id: number): string[] {
     let out: string[] = NONE;
     const n = this.size;
+    const f = this.#f;
     for (let i = 0; i < n; i++) {
       if (!this.#is(i, key, id)) continue;
+      // the usual Connection value, one known token, is recognised from its bytes
+      const vs = f[i * STRIDE + 2];
+      const known = vs < 0 ? null : knownToken(this.#src, vs, f[i * STRIDE + 3]);
+      if (known !== null) {
+        if (out === NONE) out = [];
+        out.push(known);
+        continue;
+      }
       const v = this.value(i);
       let a = 0;
       while (a <= v.length) {
@@ -394,6 +403,17 @@ export class HeaderList {
     }
     return pos;
   }
+}
+
+/** List elements recognised from their bytes, in any case: the usual Connection values. */
+const KNOWN_TOKENS = ["keep-alive", "close", "upgrade"];
+
+/** The known token that `bytes[start..end)` spells in any case, or null. */
+function knownToken(bytes: Uint8Array, start: number, end: number): string | null {
+  for (let k = 0; k < KNOWN_TOKENS.length; k++) {
+    if (nameEquals(bytes, start, end, KNOWN_TOKENS[k])) return KNOWN_TOKENS[k];
+  }
+  return null;
 }
 
 /** Writes `s` as ISO-8859-1 into `out` at `pos`; returns the end. */

@@ -15,7 +15,7 @@
 import { ParseError } from "../errors.ts";
 import { idOfName } from "./field_names.ts";
 import { HeaderList, latin1 } from "./headers.ts";
-import { keepBytes } from "./field_slab.ts";
+import { keep, kept } from "./field_slab.ts";
 import { httpVersion, methodName } from "./start_line.ts";
 
 export { latin1 };
@@ -178,19 +178,20 @@ abstract class HeadParser<T, S> {
     const f = this.#fields;
     const n = this.#nf;
     if (n === 0) return new HeaderList();
-    const base = f[0];
     // the last field's line end comes too (two bytes at most: the blank line follows),
     // so that writeInto can copy a field line whole
-    const src = keepBytes(bytes, base, Math.min(f[n - 2] + 2, bytes.length));
+    keep(bytes, f[0], Math.min(f[n - 2] + 2, bytes.length));
+    // the list points into the slab the copy went to: offsets move by `shift`
+    const shift = kept.at - f[0];
     const out: number[] = new Array(n);
     for (let i = 0; i < n; i += 5) {
-      out[i] = f[i] - base;
-      out[i + 1] = f[i + 1] - base;
-      out[i + 2] = f[i + 2] - base;
-      out[i + 3] = f[i + 3] - base;
+      out[i] = f[i] + shift;
+      out[i + 1] = f[i + 1] + shift;
+      out[i + 2] = f[i + 2] + shift;
+      out[i + 3] = f[i + 3] + shift;
       out[i + 4] = f[i + 4];
     }
-    return HeaderList.fromBytes(src, out);
+    return HeaderList.fromBytes(kept.bytes, out);
   }
 
   /** Whether empty lines before the start line are skipped (requests: yes). */

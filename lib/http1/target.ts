@@ -128,22 +128,22 @@ export function parseAbsoluteTarget(target: string): Target {
       throw bad(`scheme "${scheme}" is not supported; use CONNECT for https`);
     }
   }
-  let rest = target.slice(sep + 3);
-  const hash = rest.indexOf("#");
-  if (hash >= 0) rest = rest.slice(0, hash);
-  let end = rest.length;
-  for (let i = 0; i < rest.length; i++) {
-    const c = rest[i];
-    if (c === "/" || c === "?") {
-      end = i;
+  // indexes into the target, one slice for the authority and one for the path
+  const from = sep + 3;
+  const hash = target.indexOf("#", from);
+  const end = hash < 0 ? target.length : hash;
+  let pathAt = end;
+  for (let i = from; i < end; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 47 || c === 63) { // "/" or "?"
+      pathAt = i;
       break;
     }
+    if (c === 64) throw bad("user information in the URL is not allowed"); // "@"
   }
-  const auth = rest.slice(0, end);
-  if (auth.includes("@")) throw bad("user information in the URL is not allowed");
-  let path = rest.slice(end);
-  if (path === "") path = "/";
-  else if (path[0] === "?") path = "/" + path;
+  const auth = target.slice(from, pathAt);
+  let path = pathAt === end ? "/" : target.slice(pathAt, end);
+  if (path.charCodeAt(0) === 63) path = "/" + path;
   const a = splitAuthority(auth);
   const p = a.port < 0 ? 80 : a.port;
   return {

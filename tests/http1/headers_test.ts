@@ -228,3 +228,21 @@ Deno.test("HeaderList over parsed bytes: lookups, tokens, delete and set as for 
   assert.equal(h.has("host"), false);
   assert.equal(h.name(0), "Via");
 });
+
+Deno.test("HeaderList over parsed bytes: a lone known token is read from its bytes, anything else decoded", () => {
+  const cases: [string, string[]][] = [
+    ["Keep-Alive", ["keep-alive"]],
+    ["CLOSE", ["close"]],
+    ["upgrade", ["upgrade"]],
+    ["keep-alivex", ["keep-alivex"]],
+    ["clos", ["clos"]],
+    ["close, Upgrade", ["close", "upgrade"]],
+    ["cl\xc5se", ["cl\xe5se"]],
+  ];
+  for (const [value, tokens] of cases) {
+    const raw = `GET / HTTP/1.1\r\nConnection: ${value}\r\nconnection:   close  \r\n\r\n`;
+    const bytes = Uint8Array.from(raw, (c) => c.charCodeAt(0));
+    const h = new RequestParser().parse(bytes)!.head.headers;
+    assert.deepEqual(h.tokens("connection"), [...tokens, "close"], value);
+  }
+});

@@ -126,3 +126,29 @@ Deno.test("pool: an origin's emptied list is kept for the next put, and forgotte
   a.close();
   pool.close();
 });
+
+Deno.test("pool: a read that fails while idle drops the connection; once taken, the taker gets the failure", async () => {
+  const { pool } = setup();
+  const failing = (): Peer => {
+    const p = new Peer();
+    let fail: (e: Error) => void = () => {};
+    p.read = () => new Promise((_, reject) => fail = reject);
+    (p as unknown as { fail: (e: Error) => void }).fail = (e) => fail(e);
+    return p;
+  };
+  const idle = failing();
+  pool.put("o:80", idle, new ByteBuffer(64));
+  (idle as unknown as { fail: (e: Error) => void }).fail(new Error("reset"));
+  await settle();
+  assert.equal(pool.size, 0);
+  assert.ok(idle.closed);
+  const taken = failing();
+  pool.put("o:80", taken, new ByteBuffer(64));
+  const p = pool.take("o:80")!;
+  (taken as unknown as { fail: (e: Error) => void }).fail(new Error("reset"));
+  await assert.rejects(p.pending, /reset/);
+  await settle();
+  assert.ok(!taken.closed, "taken: not the pool's to close");
+  pool.close();
+  taken.close();
+});
