@@ -145,8 +145,14 @@ export function relayLength(
   if (lead > 0 && buf.length - lead >= length) {
     // the usual small response: head and whole body are buffered, one write
     const all = buf.bytes.subarray(buf.start, buf.start + lead + length);
+    if (sink === null) {
+      // consumed before the write settles: nothing reads into this buffer until
+      // the exchange is over, so its bytes stay as they are while they go out
+      buf.consume(lead + length);
+      return send(to, all, ex);
+    }
     return send(to, all, ex).then(() => {
-      sink?.write(all.subarray(lead));
+      sink.write(all.subarray(lead));
       buf.consume(lead + length);
     });
   }

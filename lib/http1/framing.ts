@@ -29,16 +29,9 @@ function contentLength(
   const at = headers.indexOf("content-length");
   if (at < 0) return -1;
   if (headers.indexOf("content-length", at + 1) < 0) {
-    // the usual case, one field of 1 to 15 digits, without a regular expression
-    const v = headers.value(at);
-    let n = 0;
-    let i = 0;
-    for (; i < v.length && i < 16; i++) {
-      const d = v.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
-      n = n * 10 + d;
-    }
-    if (i === v.length && i > 0 && i <= 15) return n;
+    // the usual case, one field of 1 to 15 digits, read from its bytes
+    const n = headers.decimal(at);
+    if (n >= 0) return n;
   }
   const values = headers.getAll("content-length");
   let length = -1;

@@ -125,6 +125,26 @@ export class HeaderList {
     return this.#text[2 * i + 1] = latin1(this.#src, f[i * STRIDE + 2], f[i * STRIDE + 3]);
   }
 
+  /**
+   * The value of field `i` as a decimal number when it is 1 to 15 ASCII
+   * digits and nothing else, else -1 (read from the bytes: no string made).
+   */
+  decimal(i: number): number {
+    const f = this.#f;
+    const vs = f[i * STRIDE + 2];
+    if (vs < 0) return decimalOf(this.#text[2 * i + 1]!);
+    const ve = f[i * STRIDE + 3];
+    if (ve <= vs || ve - vs > 15) return -1;
+    const src = this.#src;
+    let n = 0;
+    for (let k = vs; k < ve; k++) {
+      const d = src[k] - 48;
+      if (d < 0 || d > 9) return -1;
+      n = n * 10 + d;
+    }
+    return n;
+  }
+
   /** Names as received, in order (a new array after each change). */
   get names(): string[] {
     return this.#materialize().names;
@@ -403,6 +423,18 @@ export class HeaderList {
     }
     return pos;
   }
+}
+
+/** `s` as a decimal number when it is 1 to 15 ASCII digits and nothing else, else -1. */
+function decimalOf(s: string): number {
+  if (s.length === 0 || s.length > 15) return -1;
+  let n = 0;
+  for (let k = 0; k < s.length; k++) {
+    const d = s.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** List elements recognised from their bytes, in any case: the usual Connection values. */

@@ -246,3 +246,25 @@ Deno.test("HeaderList over parsed bytes: a lone known token is read from its byt
     assert.deepEqual(h.tokens("connection"), [...tokens, "close"], value);
   }
 });
+
+Deno.test("HeaderList.decimal: 1 to 15 ASCII digits, from parsed bytes or a set value; else -1", () => {
+  const raw = "GET / HTTP/1.1\r\nA: 1024\r\nB: 000000000000123\r\nC: 1234567890123456\r\n" +
+    "D: 12a\r\nE:\r\nF: +1\r\nG: 1 2\r\nH: \xb9\r\n\r\n";
+  const h = new RequestParser().parse(Uint8Array.from(raw, (c) => c.charCodeAt(0)))!.head.headers;
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => h.decimal(i)), [
+    1024,
+    123,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+  ]);
+  h.set("A", "77");
+  h.append("I", "999999999999999");
+  h.append("J", "");
+  assert.equal(h.decimal(0), 77);
+  assert.equal(h.decimal(8), 999999999999999);
+  assert.equal(h.decimal(9), -1);
+});
