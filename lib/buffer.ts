@@ -42,9 +42,10 @@ export const UPSTREAM_BUFFER_SIZE = 4 * 1024;
 export class ByteBuffer {
   /** The backing store. Replaced only by {@linkcode ByteBuffer.ensure}. */
   bytes: Uint8Array;
-  /** The last view {@linkcode ByteBuffer.free} made, and the offset it starts at. */
+  /** The last view {@linkcode ByteBuffer.free} made, the offset it starts at and its store. */
   #free: Uint8Array | null = null;
   #freeAt = -1;
+  #freeOf: Uint8Array | null = null;
   /** Offset of the first unread byte. */
   start: number;
   /** Offset one past the last unread byte. */
@@ -87,10 +88,9 @@ export class ByteBuffer {
     // the same view while the free space starts at the same place of the same
     // store: an emptied buffer reads at its start again, one view serves them all
     const view = this.#free;
-    if (view !== null && this.#freeAt === this.end && view.buffer === this.bytes.buffer) {
-      return view;
-    }
+    if (view !== null && this.#freeAt === this.end && this.#freeOf === this.bytes) return view;
     this.#freeAt = this.end;
+    this.#freeOf = this.bytes;
     return this.#free = this.bytes.subarray(this.end);
   }
 

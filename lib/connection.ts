@@ -20,7 +20,7 @@ import { type BodyFraming, NO_BODY, requestFraming } from "./http1/framing.ts";
 import { clientWantsKeepAlive } from "./http1/forward.ts";
 import { type RequestHead, RequestParser } from "./http1/parse.ts";
 import { logAccess, logger } from "./log.ts";
-import { fill, send } from "./relay.ts";
+import { filled, readFailure, readInto, send } from "./relay.ts";
 import { errorResponse } from "./responses.ts";
 import { route, type RouteConfig } from "./route.ts";
 import { State } from "./state.ts";
@@ -334,12 +334,13 @@ export class Connection {
       if (!this.#awaitHead(ex)) return closed(ex); // draining
       let n: number;
       try {
-        n = await fill(this.#client, ex);
+        // the read op's own promise, booked here: no promise chained in between
+        n = await readInto(this.#client);
       } catch (err) {
         if (this.#idle) return closed(ex); // closed between requests: routine
-        throw err;
+        throw readFailure(this.#client, err);
       }
-      if (!this.#gotHeadBytes(ex, n)) return closed(ex);
+      if (!this.#gotHeadBytes(ex, filled(this.#client, ex, n))) return closed(ex);
     }
     // the configuration and policy at the time the request came stay with it
     const config = this.#ctx.config;

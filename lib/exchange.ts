@@ -55,6 +55,8 @@ export class Endpoint {
    * the next read takes its result instead of starting another.
    */
   pending: Promise<number> | null = null;
+  /** The free space the read in flight was given (relay.ts `readInto`), in bytes. */
+  room = 0;
 
   /** Creates an endpoint. */
   constructor(conn: Duplex, buf: ByteBuffer, side: Side) {

@@ -9,7 +9,7 @@ import { ProxyError } from "./errors.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
 import { interimHead } from "./http1/forward.ts";
 import type { RequestHead, ResponseHead, ResponseParser } from "./http1/parse.ts";
-import { fill, send } from "./relay.ts";
+import { filled, readFailure, readInto, send } from "./relay.ts";
 
 /**
  * Reads from `server` until a final response head is complete; each 1xx is
@@ -38,7 +38,14 @@ export async function readResponseHead(
           break;
         }
       }
-      if ((await fill(server, ex)) === 0) {
+      let n: number;
+      try {
+        // the read op's own promise, booked here: no promise chained in between
+        n = await readInto(server);
+      } catch (err) {
+        throw readFailure(server, err);
+      }
+      if (filled(server, ex, n) === 0) {
         throw new ProxyError(
           502,
           "upstream-closed",

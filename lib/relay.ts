@@ -37,43 +37,61 @@ function grow(buf: ByteBuffer): void {
   buf.ensure(Math.min(buf.capacity * 4, MAX_BUFFER_SIZE));
 }
 
+/** A read into a buffer that is full and cannot grow (a head or chunk line too long for it). */
+class BufferFull extends RangeError {}
+
 /**
- * Reads once from `ep` into its buffer's free space. Returns the bytes read,
- * 0 at end of stream. A buffer smaller than 64 KiB (a client's starts at
- * 4 KiB, so idle connections stay cheap) grows when a read fills it or it is
- * full. Socket errors become {@linkcode ProxyError}s naming the side.
+ * Starts one read from `ep` into its buffer's free space and answers the
+ * runtime's own promise of the bytes read (0 at end of stream), for an async
+ * caller to await and book with {@linkcode filled}: no promise chained in
+ * between. A buffer smaller than 64 KiB (a client's starts at 4 KiB, so idle
+ * connections stay cheap) grows when a read fills it or it is full. A
+ * rejection is the runtime's error: {@linkcode readFailure} names the side.
  */
-export function fill(ep: Endpoint, ex: Exchange): Promise<number> {
+export function readInto(ep: Endpoint): Promise<number> {
   const buf = ep.buf;
   let free = buf.free();
   if (free.length === 0) {
     if (buf.capacity >= MAX_BUFFER_SIZE) {
-      return Promise.reject(new RangeError("Cannot read: buffer full"));
+      return Promise.reject(new BufferFull("Cannot read: buffer full"));
     }
     grow(buf);
     free = buf.free();
   }
-  let read: Promise<number>;
+  ep.room = free.length;
   if (ep.pending !== null) {
     // a pooled connection's watch read landed at the start of the (empty) buffer
-    read = ep.pending;
+    const read = ep.pending;
     ep.pending = null;
-  } else {
-    try {
-      read = readSome(ep.conn, free);
-    } catch (err) {
-      return Promise.reject(lost(ep, "failed while reading", err));
-    }
+    return read;
   }
-  // no async frame: the hot path's reads cost one reaction each
-  return read.then(
-    (n) => filled(ep, ex, free.length, n),
-    (err) => Promise.reject(lost(ep, "failed while reading", err)),
+  try {
+    return readSome(ep.conn, free);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The error a failed {@linkcode readInto} stands for: a {@linkcode ProxyError} naming the side. */
+export function readFailure(ep: Endpoint, err: unknown): unknown {
+  return err instanceof BufferFull ? err : lost(ep, "failed while reading", err);
+}
+
+/**
+ * Reads once from `ep` into its buffer's free space ({@linkcode readInto}),
+ * and books what came ({@linkcode filled}). Returns the bytes read, 0 at end
+ * of stream. Socket errors become {@linkcode ProxyError}s naming the side.
+ */
+export function fill(ep: Endpoint, ex: Exchange): Promise<number> {
+  // no async frame: the reads of the body loops cost one reaction each
+  return readInto(ep).then(
+    (n) => filled(ep, ex, n),
+    (err) => Promise.reject(readFailure(ep, err)),
   );
 }
 
-/** Books `n` bytes read into `ep`'s buffer (0: end of stream); answers `fill`'s number. */
-function filled(ep: Endpoint, ex: Exchange, room: number, n: number): number {
+/** Books `n` bytes read into `ep`'s buffer by {@linkcode readInto} (0: end of stream); answers `n`. */
+export function filled(ep: Endpoint, ex: Exchange, n: number): number {
   if (n === 0) {
     ep.eof = true;
     return 0;
@@ -87,7 +105,7 @@ function filled(ep: Endpoint, ex: Exchange, room: number, n: number): number {
   }
   // a small (client) buffer that a read filled is carrying a body or a tunnel:
   // grow it once, so bulk data moves in 64 KiB windows
-  if (n === room && buf.capacity < MAX_BUFFER_SIZE) grow(buf);
+  if (n === ep.room && buf.capacity < MAX_BUFFER_SIZE) grow(buf);
   return n;
 }
 

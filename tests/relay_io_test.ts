@@ -2,7 +2,8 @@
 
 import assert from "node:assert/strict";
 import { Exchange } from "../lib/exchange.ts";
-import { fill, send } from "../lib/relay.ts";
+import { ProxyError } from "../lib/errors.ts";
+import { fill, filled, readFailure, readInto, send } from "../lib/relay.ts";
 import { b, bufText, endpoint, preload, rejectsProxy } from "./relay_helpers.ts";
 
 // ---------------------------------------------------------------------------
@@ -101,6 +102,43 @@ Deno.test("fill: a read error on the upstream side is ProxyError 502 upstream-cl
   const [ep] = endpoint("upstream", { readError: cause });
   const err = await rejectsProxy(fill(ep, ex), 502, "upstream-closed", /Upstream connection/);
   assert.equal(err.cause, cause);
+});
+
+Deno.test("readInto + filled: the runtime's promise, booked by the caller as fill books it", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("upstream", { input: ["0123456789abcdef", "xy"] });
+  const n = await readInto(ep);
+  assert.equal(ep.room, 16);
+  assert.equal(ex.serverRead, 0, "nothing booked until filled");
+  assert.equal(filled(ep, ex, n), 16);
+  assert.equal(ex.serverRead, 16);
+  assert.equal(ep.buf.capacity, 64, "a read that filled the buffer grows it");
+  assert.equal(filled(ep, ex, await readInto(ep)), 2);
+  assert.equal(bufText(ep), "0123456789abcdefxy");
+  assert.deepEqual(conn.readArgLengths, [16, 48]);
+  // a pending read (a pooled connection's watch) is handed over, not started again
+  ep.buf.clear();
+  ep.pending = Promise.resolve(0);
+  assert.equal(filled(ep, ex, await readInto(ep)), 0);
+  assert.equal(ep.pending, null);
+  assert.equal(ep.eof, true);
+  assert.deepEqual(conn.readArgLengths, [16, 48]);
+});
+
+Deno.test("readFailure: a socket error names the side; a full buffer stays a RangeError", async () => {
+  const cause = new Deno.errors.ConnectionReset("reset");
+  const [client] = endpoint("client", { readError: cause });
+  const err = await readInto(client).catch((e) => readFailure(client, e));
+  assert.ok(err instanceof ProxyError);
+  assert.equal(err.status, 400);
+  assert.equal(err.reason, "client-closed");
+  assert.equal(err.cause, cause);
+  const [up] = endpoint("upstream", { input: ["more"] });
+  up.buf.ensure(64 * 1024);
+  up.buf.commit(64 * 1024);
+  const full = await readInto(up).catch((e) => readFailure(up, e));
+  assert.ok(full instanceof RangeError && !(full instanceof ProxyError));
+  assert.match(full.message, /buffer full/);
 });
 
 // ---------------------------------------------------------------------------
