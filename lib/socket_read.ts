@@ -47,6 +47,9 @@ function findCoreRead(): CoreRead | null {
 
 const CORE: CoreRead | null = findCoreRead();
 
+/** Where {@linkcode readSome} keeps a connection's resource id (-1: none, use `conn.read`). */
+const RID = Symbol("sluice.rid");
+
 /** True when {@linkcode readSome} reads real connections through the op directly. */
 export const DIRECT_READS: boolean = CORE !== null;
 
@@ -70,8 +73,15 @@ export const DIRECT_READS: boolean = CORE !== null;
  */
 export function readSome(conn: Duplex, buf: Uint8Array): Promise<number> {
   if (CORE !== null) {
-    const rid = (conn as unknown as Record<symbol, unknown>)[CORE.internalRidSymbol];
-    if (typeof rid === "number") return CORE.read(rid, buf);
+    // the runtime's rid comes from a getter under a symbol, a slow keyed load
+    // each time: it is kept on the connection under a symbol of our own
+    const c = conn as unknown as Record<symbol, number | undefined>;
+    let rid = c[RID];
+    if (rid === undefined) {
+      const r = c[CORE.internalRidSymbol];
+      c[RID] = rid = typeof r === "number" ? r : -1;
+    }
+    if (rid >= 0) return CORE.read(rid, buf);
   }
   // `Duplex.read` may answer 0 without the stream ending: read again
   return conn.read(buf).then((n) => n === null ? 0 : n === 0 ? readSome(conn, buf) : n);

@@ -405,8 +405,12 @@ export class HeaderList {
           i++;
         }
         const to = f[k + 3] + 2;
-        out.set(src.subarray(from, to), pos);
-        pos += to - from;
+        // a short run by a loop, a long one by one copy (a view costs about 50 bytes' worth)
+        if (to - from <= 48) { for (let x = from; x < to; x++) out[pos++] = src[x]; }
+        else {
+          out.set(src.subarray(from, to), pos);
+          pos += to - from;
+        }
         j = k;
         continue;
       }

@@ -89,6 +89,12 @@ abstract class HeadParser<T, S> {
   #pos = 0;
   /** Start of the line being scanned. */
   #lineStart = 0;
+  /**
+   * Where the line being scanned has its first control byte (any below 0x20
+   * but HTAB and LF, or DEL: its CR too), or -1: a field value holds one only
+   * if this falls inside it, so values are not scanned again.
+   */
+  #ctl = -1;
   /** The start line, once its line end arrived. */
   #start: S | null = null;
   /**
@@ -116,6 +122,7 @@ abstract class HeadParser<T, S> {
     this.#pos = 0;
     this.#lineStart = 0;
     this.#start = null;
+    this.#ctl = -1;
     this.#nf = 0; // scratch, reused: the head gets an exact-size copy
   }
 
@@ -130,9 +137,19 @@ abstract class HeadParser<T, S> {
     const n = Math.min(bytes.length, lim.maxHead);
     let i = this.#pos;
     while (i < n) {
-      // a loop, not indexOf: lines are short, and the builtin's call costs more than the scan
+      // a loop, not indexOf: lines are short, and the builtin's call costs more
+      // than the scan; it also notes the line's first control byte, so that a
+      // field value is not scanned a second time for them
       let lf = i;
-      while (lf < n && bytes[lf] !== LF) lf++;
+      let ctl = this.#ctl;
+      for (; lf < n; lf++) {
+        const c = bytes[lf];
+        if (c < 32 || c === 127) {
+          if (c === LF) break;
+          if (ctl < 0 && c !== HTAB) ctl = lf;
+        }
+      }
+      this.#ctl = ctl;
       if (lf >= n) {
         i = n;
         break;
@@ -145,6 +162,7 @@ abstract class HeadParser<T, S> {
             throw this.error(400, "bad-request-line", "empty start line");
           }
           this.#lineStart = lf + 1;
+          this.#ctl = -1;
           i = lf + 1;
           continue;
         }
@@ -163,6 +181,7 @@ abstract class HeadParser<T, S> {
         this.field(bytes, this.#lineStart, end);
       }
       this.#lineStart = lf + 1;
+      this.#ctl = -1;
       i = lf + 1;
     }
     this.#pos = n;
@@ -251,15 +270,15 @@ abstract class HeadParser<T, S> {
     let ve = end;
     while (vs < ve && (bytes[vs] === SP || bytes[vs] === HTAB)) vs++;
     while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HTAB)) ve--;
-    for (let x = vs; x < ve; x++) {
-      c = bytes[x];
-      if ((c < 32 && c !== HTAB) || c === 127) {
-        throw this.error(
-          400,
-          "bad-header",
-          c === CR ? "bare CR in a field value" : "control character in a field value",
-        );
-      }
+    // the name is all tchar and OWS is SP or HTAB: a control byte before the
+    // line end (its own CR is at `end`) is in the value
+    const ctl = this.#ctl;
+    if (ctl >= 0 && ctl < end) {
+      throw this.error(
+        400,
+        "bad-header",
+        bytes[ctl] === CR ? "bare CR in a field value" : "control character in a field value",
+      );
     }
     const f = this.#fields;
     const at = this.#nf;

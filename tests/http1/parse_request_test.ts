@@ -327,6 +327,38 @@ const REQUEST_ERRORS: ErrorCase[] = [
     ...badHeader,
     message: "Cannot parse request header: bare CR in a field value",
   },
+  // the line scan notes control bytes for the value check: each is still
+  // reported as what it is, where it is
+  {
+    name: "a control byte in a field name is a bad name, not a bad value",
+    input: `${LINE}X\x01A: b\r\n\r\n`,
+    ...badHeader,
+    message: "Cannot parse request header: invalid character in a field name",
+  },
+  {
+    name: "a control byte right after the colon",
+    input: `${LINE}X-A:\x01 b\r\n\r\n`,
+    ...badHeader,
+    message: "Cannot parse request header: control character in a field value",
+  },
+  {
+    name: "a control byte after trailing whitespace",
+    input: `${LINE}X-A: b \x01\r\n\r\n`,
+    ...badHeader,
+    message: "Cannot parse request header: control character in a field value",
+  },
+  {
+    name: "a control byte in the second field, after a good one",
+    input: `${LINE}X-A: b\r\nX-B: c\x7f\r\n\r\n`,
+    ...badHeader,
+    message: "Cannot parse request header: control character in a field value",
+  },
+  {
+    name: "a bare CR before a control byte in one value: the first is named",
+    input: `${LINE}X-A: a\rb\x01c\r\n\r\n`,
+    ...badHeader,
+    message: "Cannot parse request header: bare CR in a field value",
+  },
 ];
 
 errorTests(REQUEST, REQUEST_ERRORS);
