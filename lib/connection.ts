@@ -8,14 +8,14 @@
  */
 
 import { ByteBuffer, CLIENT_BUFFER_SIZE } from "./buffer.ts";
-import { AuthRequiredError, ProxyError } from "./errors.ts";
+import { asProxyError, AuthRequiredError, ProxyError } from "./errors.ts";
 import { type Duplex, Endpoint, Exchange } from "./exchange.ts";
 import type { ExchangeScope } from "./exchange_scope.ts";
 import { cacheExchange } from "./cache/cache_exchange.ts";
 import { reverseExchange } from "./reverse/reverse_exchange.ts";
 import type { UpstreamSet } from "./reverse/upstreams.ts";
 import { serveFiles } from "./files/serve.ts";
-import { asProxyError, Forwarder } from "./forward/forwarder.ts";
+import { Forwarder } from "./forward/forwarder.ts";
 import { type BodyFraming, NO_BODY, requestFraming } from "./http1/framing.ts";
 import { clientWantsKeepAlive } from "./http1/forward.ts";
 import { type RequestHead, RequestParser } from "./http1/parse.ts";

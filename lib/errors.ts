@@ -145,3 +145,22 @@ export class RateLimitedError extends ProxyError {
     this.retryAfter = Math.max(1, Math.ceil(retryAfter));
   }
 }
+
+/**
+ * `err` as the ProxyError the client hears (502 for anything unexpected).
+ *
+ * @example
+ * ```ts
+ * import { asProxyError } from "./errors.ts";
+ * asProxyError(new Error("boom")).status; // 502
+ * ```
+ */
+export function asProxyError(err: unknown): ProxyError {
+  if (err instanceof ProxyError) return err;
+  return new ProxyError(
+    502,
+    "upstream-error",
+    `Unexpected failure: ${(err as Error)?.message ?? err}`,
+    { cause: err },
+  );
+}

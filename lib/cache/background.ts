@@ -14,7 +14,7 @@ import { ConnectionTimer } from "../connection_timer.ts";
 import { type Duplex, Endpoint, Exchange } from "../exchange.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
 import { Forwarder } from "../forward/forwarder.ts";
-import type { ResponseHook } from "../forward/forwarder.ts";
+import type { ResponseHook } from "../forward/response_hook.ts";
 import { NO_BODY } from "../http1/framing.ts";
 import { HeaderList } from "../http1/headers.ts";
 import type { Target } from "../http1/target.ts";

@@ -13,7 +13,8 @@
 import { ProxyError } from "../errors.ts";
 import { type Duplex, Endpoint } from "../exchange.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
-import type { Forwarder, HookAction, ResponseHook } from "../forward/forwarder.ts";
+import type { Forwarder } from "../forward/forwarder.ts";
+import type { HookAction, ResponseHook } from "../forward/response_hook.ts";
 import type { BodyFraming } from "../http1/framing.ts";
 import { HeaderList } from "../http1/headers.ts";
 import type { ResponseHead } from "../http1/parse.ts";

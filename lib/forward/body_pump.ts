@@ -64,3 +64,32 @@ export class BodyPump {
 export function bodySent(pump: BodyPump | null): boolean {
   return pump === null || (pump.done && pump.error === null);
 }
+
+/**
+ * The response went out while the request body was being pumped: whether the
+ * client connection may still be kept (`keep`) once the pump is done. An
+ * origin that answered before the whole body went out leaves the rest of it
+ * indistinguishable from a next request: both connections close.
+ */
+export async function settlePump(
+  pump: BodyPump,
+  keep: boolean,
+  server: Endpoint,
+  client: Endpoint,
+): Promise<boolean> {
+  // the body normally finished long before the response did; one timer tick
+  // lets a pump that is just resolving report so
+  if (!pump.done) {
+    let tick: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([pump.promise, new Promise((r) => tick = setTimeout(r, 0))]);
+    clearTimeout(tick);
+  }
+  if (!pump.done) {
+    keep = false;
+    server.close();
+    client.close();
+  }
+  await pump.promise;
+  if (pump.error) keep = false;
+  return keep;
+}

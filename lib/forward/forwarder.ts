@@ -9,7 +9,7 @@
  */
 
 import { UPSTREAM_BUFFER_SIZE } from "../buffer.ts";
-import { ProxyError } from "../errors.ts";
+import { asProxyError, ProxyError } from "../errors.ts";
 import type { Endpoint } from "../exchange.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
 import { ChunkedDecoder } from "../http1/chunked.ts";
@@ -24,42 +24,45 @@ import {
   PARENT_REFUSED,
   parentRequestHead,
 } from "../upstream/parent.ts";
-import { BodyPump, bodySent } from "./body_pump.ts";
+import { BodyPump, bodySent, settlePump } from "./body_pump.ts";
 import { openTunnel } from "./open_tunnel.ts";
 import { connectViaParent } from "./parent_connect.ts";
 import type { Target } from "../http1/target.ts";
 import { logger } from "../log.ts";
-import { readResponseHead } from "../read_response.ts";
-import { type BodySink, relayChunked, relayLength, relayResponseBody, send } from "../relay.ts";
+import {
+  bufferedResponseHead,
+  closedBeforeHead,
+  isFinalHead,
+  readResponseHead,
+} from "../read_response.ts";
+import {
+  type BodySink,
+  filled,
+  readFailure,
+  readInto,
+  relayChunked,
+  relayLength,
+  relayResponseBody,
+  send,
+  writeFailure,
+  writeFrom,
+  wrote,
+} from "../relay.ts";
 import { CONNECT_ESTABLISHED } from "../responses.ts";
 import { State } from "../state.ts";
-import type { HookAction, ResponseHook } from "./response_hook.ts";
-import { adoptPooled, dialUpstream, HEAD_ROOM, poolKey } from "./upstream_conn.ts";
-
-export type { HookAction, ResponseHook };
+import type { ResponseHook } from "./response_hook.ts";
+import {
+  adoptPooled,
+  dialUpstream,
+  HEAD_ROOM,
+  isUpstreamLoss,
+  mayRepeat,
+  poolKey,
+} from "./upstream_conn.ts";
 
 const log = logger("forward");
 
 const NO_OPTIONS: { trusted?: boolean } = Object.freeze({});
-
-/** Methods a proxy may send again (RFC 9110 section 9.2.2). */
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-
-/** Whether `err` means the upstream connection went away (EOF, reset, write failure). */
-function isUpstreamLoss(err: unknown): boolean {
-  return err instanceof ProxyError && err.reason === "upstream-closed";
-}
-
-/** `err` as the ProxyError the client hears (502 for anything unexpected). */
-export function asProxyError(err: unknown): ProxyError {
-  if (err instanceof ProxyError) return err;
-  return new ProxyError(
-    502,
-    "upstream-error",
-    `Unexpected failure: ${(err as Error)?.message ?? err}`,
-    { cause: err },
-  );
-}
 
 /**
  * Forwards exchanges of one client connection to their origins.
@@ -126,17 +129,28 @@ export class Forwarder {
     this.#pump = null;
     let res: ResponseHead;
     try {
-      await send(this.#server, head, scope.ex);
+      // the write op's own promise, booked here: no promise chained in between
+      let n: number;
+      try {
+        n = await writeFrom(this.#server, head, scope.ex);
+      } catch (err) {
+        throw writeFailure(this.#server, err);
+      }
+      const rest = wrote(this.#server, head, n, scope.ex);
+      if (rest !== null) await rest;
       this.#sent(scope, framing);
-      res = await readResponseHead(
-        this.#server,
-        scope.client,
-        this.#responses,
-        scope.req,
-        scope.ex,
-        this.#via,
-        upgrade !== null,
-      );
+      // READ_RESPONSE, inline (read_response.ts's loop, one async frame less)
+      this.#responses.reset();
+      let got: ResponseHead | null;
+      while ((got = bufferedResponseHead(this.#server, this.#responses)) === null) {
+        try {
+          n = await readInto(this.#server);
+        } catch (err) {
+          throw readFailure(this.#server, err);
+        }
+        if (filled(this.#server, scope.ex, n) === 0) throw closedBeforeHead(this.#server, scope.ex);
+      }
+      res = isFinalHead(got, upgrade !== null) ? got : await this.#interim(scope, got, upgrade);
     } catch (err) {
       res = await this.#retry(scope, target, head, framing, upgrade, err);
     }
@@ -181,7 +195,9 @@ export class Forwarder {
     }
     hook?.end(true);
     ex.responseStarted = ex.clientWritten > before;
-    const keep = this.#pump === null ? plan.keepAlive : await this.#settle(scope, plan.keepAlive);
+    const keep = this.#pump === null
+      ? plan.keepAlive
+      : await settlePump(this.#pump, plan.keepAlive, this.#server, scope.client);
     if (reusable && plan.mode !== "raw" && plan.mode !== "rechunk") this.#release(scope);
     ex.transition(keep ? "keepalive" : "close");
     return keep;
@@ -262,6 +278,24 @@ export class Forwarder {
     } else scope.timer.arm("first-byte");
   }
 
+  /** The origin sent a 1xx first: relayed (or refused), then the rest of the wait. */
+  #interim(
+    scope: ExchangeScope,
+    first: ResponseHead,
+    upgrade: string | null,
+  ): Promise<ResponseHead> {
+    return readResponseHead(
+      this.#server,
+      scope.client,
+      this.#responses,
+      scope.req,
+      scope.ex,
+      this.#via,
+      upgrade !== null,
+      first,
+    );
+  }
+
   /**
    * The first try failed with `err`. An idle pooled connection the origin has
    * just closed fails before any response byte: a request without a body that
@@ -280,7 +314,7 @@ export class Forwarder {
     const pump = this.#pump;
     await pump?.promise;
     const e = pump?.error ?? err;
-    const mayRetry = framing.kind === "none" && IDEMPOTENT.has(req.method);
+    const mayRetry = framing.kind === "none" && mayRepeat(req.method);
     if (!(this.#reused && mayRetry && ex.serverRead === 0 && isUpstreamLoss(e))) throw e;
     log.debug("Pooled connection to {key} was closed; retrying on a fresh one", { key: this.#key });
     this.#server.close();
@@ -324,31 +358,6 @@ export class Forwarder {
     } else server.close();
     const keep = (await action.answer()) && !pump?.error;
     ex.transition(keep ? "keepalive" : "close");
-    return keep;
-  }
-
-  /**
-   * The response went out while the request body was being pumped: whether
-   * the client connection may still be kept (`keep`) once the pump is done.
-   */
-  async #settle({ client }: ExchangeScope, keep: boolean): Promise<boolean> {
-    const pump = this.#pump!;
-    // the body normally finished long before the response did; one timer tick
-    // lets a pump that is just resolving report so
-    if (!pump.done) {
-      let tick: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([pump.promise, new Promise((r) => tick = setTimeout(r, 0))]);
-      clearTimeout(tick);
-    }
-    if (!pump.done) {
-      // The origin answered before the request body was all sent: the rest
-      // of the body cannot be told apart from a next request, so close.
-      keep = false;
-      this.#server.close();
-      client.close();
-    }
-    await pump.promise;
-    if (pump.error) keep = false;
     return keep;
   }
 

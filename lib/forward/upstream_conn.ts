@@ -7,6 +7,7 @@
  */
 
 import { ByteBuffer, UPSTREAM_BUFFER_SIZE } from "../buffer.ts";
+import { ProxyError } from "../errors.ts";
 import { type Duplex, Endpoint, type Exchange } from "../exchange.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
 import type { Target } from "../http1/target.ts";
@@ -97,4 +98,21 @@ export async function dialUpstream(
   }
   const buf = new ByteBuffer(UPSTREAM_BUFFER_SIZE + HEAD_ROOM, HEAD_ROOM);
   return attach(ex, new Endpoint(conn, buf, "upstream"), false);
+}
+
+/** Methods a proxy may send again (RFC 9110 section 9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+/** Whether a request with `method` may be sent again (idempotent: RFC 9110 section 9.2.2). */
+export function mayRepeat(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
+/**
+ * Whether `err` means the upstream connection went away (EOF, reset, write
+ * failure): on a pooled connection, before any response byte, the origin
+ * closed it while it idled.
+ */
+export function isUpstreamLoss(err: unknown): boolean {
+  return err instanceof ProxyError && err.reason === "upstream-closed";
 }

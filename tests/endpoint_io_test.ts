@@ -1,9 +1,18 @@
-/** fill() and send() from lib/relay.ts: one read into an endpoint's buffer, one whole write. */
+/** lib/endpoint_io.ts: one read into an endpoint's buffer, one whole write, and their halves. */
 
 import assert from "node:assert/strict";
 import { Exchange } from "../lib/exchange.ts";
 import { ProxyError } from "../lib/errors.ts";
-import { fill, filled, readFailure, readInto, send } from "../lib/relay.ts";
+import {
+  fill,
+  filled,
+  readFailure,
+  readInto,
+  send,
+  writeFailure,
+  writeFrom,
+  wrote,
+} from "../lib/endpoint_io.ts";
 import { b, bufText, endpoint, preload, rejectsProxy } from "./relay_helpers.ts";
 
 // ---------------------------------------------------------------------------
@@ -215,4 +224,39 @@ Deno.test("send: a client write error is 400 client-closed", async () => {
   const [ep] = endpoint("client", { writeError: new Error("x") });
   await rejectsProxy(send(ep, b("a"), ex), 400, "client-closed");
   assert.equal(ex.clientWritten, 0);
+});
+
+Deno.test("writeFrom + wrote: the runtime's promise, booked by the caller; a short write leaves the rest to a promise", async () => {
+  const ex = new Exchange(1);
+  const [ep, conn] = endpoint("upstream", { maxWrite: 4 });
+  const bytes = b("0123456789");
+  const n = await writeFrom(ep, bytes, ex);
+  assert.equal(n, 4);
+  assert.equal(ex.serverToWrite, 10);
+  assert.equal(ex.serverWritten, 0, "nothing booked until wrote");
+  const rest = wrote(ep, bytes, n, ex);
+  assert.ok(rest !== null);
+  await rest;
+  assert.equal(conn.writtenText, "0123456789");
+  assert.equal(ex.serverWritten, 10);
+  const [client] = endpoint("client");
+  const all = b("ab");
+  assert.equal(
+    wrote(client, all, await writeFrom(client, all, ex), ex),
+    null,
+    "all went: nothing more",
+  );
+  assert.equal(ex.clientWritten, 2);
+  assert.equal(ex.serverToWrite, 10, "client bytes are not upstream bytes");
+});
+
+Deno.test("writeFailure: a write error names the side", async () => {
+  const ex = new Exchange(1);
+  const cause = new Deno.errors.BrokenPipe("pipe");
+  const [up] = endpoint("upstream", { writeError: cause });
+  const err = await writeFrom(up, b("x"), ex).catch((e) => writeFailure(up, e));
+  assert.ok(err instanceof ProxyError);
+  assert.equal(err.status, 502);
+  assert.equal(err.reason, "upstream-closed");
+  assert.equal(err.cause, cause);
 });
