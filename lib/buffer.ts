@@ -8,6 +8,8 @@
  * @module
  */
 
+import { ViewCache } from "./view_cache.ts";
+
 /** Default capacity of a read buffer: 64 KiB. */
 export const DEFAULT_BUFFER_SIZE = 64 * 1024;
 
@@ -46,6 +48,8 @@ export class ByteBuffer {
   #free: Uint8Array | null = null;
   #freeAt = -1;
   #freeOf: Uint8Array | null = null;
+  /** The last views {@linkcode ByteBuffer.view} made. */
+  readonly #views = new ViewCache();
   /** Offset of the first unread byte. */
   start: number;
   /** Offset one past the last unread byte. */
@@ -76,7 +80,24 @@ export class ByteBuffer {
 
   /** A view of the unread bytes (no copy). */
   data(): Uint8Array {
-    return this.bytes.subarray(this.start, this.end);
+    return this.view(this.start, this.end);
+  }
+
+  /**
+   * A view of `bytes[start..end)`. The last two views asked for are kept and
+   * answered again for the same range of the same store: an exchange asks
+   * for the same few ranges (the unread head, head and body to write) each
+   * time, and a view is an allocation.
+   */
+  view(start: number, end: number): Uint8Array {
+    return this.#views.get(this.bytes, start, end);
+  }
+
+  /** Drops the views of a store just replaced (they would keep it alive). */
+  #forget(): void {
+    this.#free = null;
+    this.#freeOf = null;
+    this.#views.clear();
   }
 
   /**
@@ -138,6 +159,7 @@ export class ByteBuffer {
     this.end = this.headroom + this.length;
     this.start = this.headroom;
     this.bytes = next;
+    this.#forget();
   }
 
   /**
@@ -149,6 +171,7 @@ export class ByteBuffer {
   shrink(capacity: number): boolean {
     if (this.length > 0 || this.bytes.length <= capacity) return false;
     this.bytes = new Uint8Array(capacity);
+    this.#forget();
     this.start = this.end = this.headroom;
     return true;
   }

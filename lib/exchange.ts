@@ -190,7 +190,23 @@ export class Exchange {
 
   /** Marks a phase as reached now (the first time only). */
   mark(phase: keyof ExchangeTimes): void {
-    if (this.times[phase] < 0) this.times[phase] = now() - this.started;
+    // a switch of named stores: `times[phase]` with four keys was a megamorphic
+    // keyed load and store on every exchange
+    const t = this.times;
+    switch (phase) {
+      case "head":
+        if (t.head < 0) t.head = now() - this.started;
+        break;
+      case "connect":
+        if (t.connect < 0) t.connect = now() - this.started;
+        break;
+      case "sent":
+        if (t.sent < 0) t.sent = now() - this.started;
+        break;
+      case "firstByte":
+        if (t.firstByte < 0) t.firstByte = now() - this.started;
+        break;
+    }
   }
 
   /** Milliseconds since the exchange began. */

@@ -52,7 +52,7 @@ export function relayLength(
   const buf = from.buf;
   if (lead > 0 && buf.length - lead >= length) {
     // the usual small response: head and whole body are buffered, one write
-    const all = buf.bytes.subarray(buf.start, buf.start + lead + length);
+    const all = buf.view(buf.start, buf.start + lead + length);
     if (sink === null) {
       // consumed before the write settles: nothing reads into this buffer until
       // the exchange is over, so its bytes stay as they are while they go out

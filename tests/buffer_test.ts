@@ -313,3 +313,25 @@ Deno.test("ByteBuffer.free: one view while the free space starts at the same pla
   assert.equal(b.free().length, 8);
   assert.equal(b.free().buffer, b.bytes.buffer);
 });
+
+Deno.test("ByteBuffer.view: the last two ranges asked for answer the same views; other ranges, stores fresh ones", () => {
+  const b = new ByteBuffer(16);
+  const a = b.view(0, 4);
+  const c = b.view(2, 8);
+  assert.equal(b.view(0, 4), a);
+  assert.equal(b.view(2, 8), c);
+  assert.equal(c.byteOffset, 2);
+  assert.equal(c.length, 6);
+  const d = b.view(0, 5); // a third range: the oldest goes
+  assert.notEqual(d, a);
+  assert.equal(d.length, 5);
+  assert.equal(b.view(2, 8), c);
+  assert.notEqual(b.view(0, 4), a);
+  put(b, [1, 2, 3]);
+  assert.deepEqual([...b.data()], [1, 2, 3]);
+  assert.equal(b.data(), b.view(0, 3));
+  b.ensure(64); // a new store: no view of the old one comes back
+  const e = b.data();
+  assert.equal(e.buffer, b.bytes.buffer);
+  assert.deepEqual([...e], [1, 2, 3]);
+});

@@ -10,6 +10,7 @@
  */
 
 import { type HeaderList, writeLatin1 } from "./headers.ts";
+import { ViewCache } from "../view_cache.ts";
 
 /**
  * A growable byte buffer for one head at a time.
@@ -28,6 +29,8 @@ import { type HeaderList, writeLatin1 } from "./headers.ts";
 export class HeadWriter {
   #buf: Uint8Array;
   #pos = 0;
+  /** The views {@linkcode HeadWriter.bytes} made lately (a connection's heads repeat their lengths). */
+  readonly #views = new ViewCache();
 
   /** Creates a writer whose buffer starts at `capacity` bytes. */
   constructor(capacity = 512) {
@@ -78,6 +81,6 @@ export class HeadWriter {
 
   /** The head so far: a view, valid until the next {@linkcode HeadWriter.start}. */
   bytes(): Uint8Array {
-    return this.#buf.subarray(0, this.#pos);
+    return this.#views.get(this.#buf, 0, this.#pos);
   }
 }
