@@ -309,7 +309,7 @@ export class HeaderList {
 
   /**
    * The comma-separated list elements of every `key` field, lower-cased and
-   * trimmed. The array answered is shared (frozen when empty; remembered for
+   * trimmed. The array answered is shared (frozen when empty or one known token alone; remembered for
    * `connection` and `proxy-connection` until the list changes): copy it
    * before changing it.
    */
@@ -322,17 +322,30 @@ export class HeaderList {
 
   #tokens(key: string, id: number): string[] {
     let out: string[] = NONE;
+    // `out` is a shared frozen list until something is added to it
+    let owned = false;
     const n = this.size;
     const f = this.#f;
     for (let i = 0; i < n; i++) {
       if (!this.#is(i, key, id)) continue;
       // the usual Connection value, one known token, is recognised from its bytes
+      // (and answered, when alone, as a shared list: no array made)
       const vs = f[i * STRIDE + 2];
-      const known = vs < 0 ? null : knownToken(this.#src, vs, f[i * STRIDE + 3]);
-      if (known !== null) {
-        if (out === NONE) out = [];
-        out.push(known);
+      const known = vs < 0 ? -1 : knownToken(this.#src, vs, f[i * STRIDE + 3]);
+      if (known >= 0) {
+        if (out === NONE) out = KNOWN_LISTS[known];
+        else {
+          if (!owned) {
+            out = out.slice();
+            owned = true;
+          }
+          out.push(KNOWN_TOKENS[known]);
+        }
         continue;
+      }
+      if (!owned) {
+        out = out.slice();
+        owned = true;
       }
       const v = this.value(i);
       let a = 0;
@@ -343,10 +356,7 @@ export class HeaderList {
         let e = b;
         while (s < e && (v.charCodeAt(s) === 32 || v.charCodeAt(s) === 9)) s++;
         while (e > s && (v.charCodeAt(e - 1) === 32 || v.charCodeAt(e - 1) === 9)) e--;
-        if (e > s) {
-          if (out === NONE) out = [];
-          out.push(v.slice(s, e).toLowerCase());
-        }
+        if (e > s) out.push(v.slice(s, e).toLowerCase());
         a = b + 1;
       }
     }
@@ -444,12 +454,15 @@ function decimalOf(s: string): number {
 /** List elements recognised from their bytes, in any case: the usual Connection values. */
 const KNOWN_TOKENS = ["keep-alive", "close", "upgrade"];
 
-/** The known token that `bytes[start..end)` spells in any case, or null. */
-function knownToken(bytes: Uint8Array, start: number, end: number): string | null {
+/** Each known token alone in a list: shared, so frozen. */
+const KNOWN_LISTS: string[][] = KNOWN_TOKENS.map((t) => Object.freeze([t]) as unknown as string[]);
+
+/** The index in `KNOWN_TOKENS` of the token `bytes[start..end)` spells in any case, or -1. */
+function knownToken(bytes: Uint8Array, start: number, end: number): number {
   for (let k = 0; k < KNOWN_TOKENS.length; k++) {
-    if (nameEquals(bytes, start, end, KNOWN_TOKENS[k])) return KNOWN_TOKENS[k];
+    if (nameEquals(bytes, start, end, KNOWN_TOKENS[k])) return k;
   }
-  return null;
+  return -1;
 }
 
 /** Writes `s` as ISO-8859-1 into `out` at `pos`; returns the end. */

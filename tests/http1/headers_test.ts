@@ -268,3 +268,24 @@ Deno.test("HeaderList.decimal: 1 to 15 ASCII digits, from parsed bytes or a set 
   assert.equal(h.decimal(8), 999999999999999);
   assert.equal(h.decimal(9), -1);
 });
+
+Deno.test("HeaderList.tokens: a lone known token is a shared frozen list, never changed by a longer answer", () => {
+  const parse = (raw: string) =>
+    new RequestParser().parse(new TextEncoder().encode(`GET / HTTP/1.1\r\n${raw}\r\n`))!.head
+      .headers;
+  const lone = parse("Connection: keep-alive\r\n").tokens("connection");
+  assert.deepEqual(lone, ["keep-alive"]);
+  assert.ok(Object.isFrozen(lone));
+  assert.equal(parse("connection: Keep-Alive\r\n").tokens("connection"), lone);
+  // a second field after a lone known one: a list of its own
+  const two = parse("Connection: keep-alive\r\nConnection: close\r\n").tokens("connection");
+  assert.deepEqual(two, ["keep-alive", "close"]);
+  assert.ok(!Object.isFrozen(two));
+  assert.deepEqual(lone, ["keep-alive"], "the shared list is untouched");
+  // a decoded value after a lone known one, and one with no element at all
+  assert.deepEqual(parse("Connection: close\r\nConnection: X-A , \r\n").tokens("connection"), [
+    "close",
+    "x-a",
+  ]);
+  assert.deepEqual(parse("Connection: ,\r\n").tokens("connection"), []);
+});
