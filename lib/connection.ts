@@ -20,7 +20,7 @@ import { type BodyFraming, NO_BODY, requestFraming } from "./http1/framing.ts";
 import { clientWantsKeepAlive } from "./http1/forward.ts";
 import { type RequestHead, RequestParser } from "./http1/parse.ts";
 import { logAccess, logger } from "./log.ts";
-import { filled, readFailure, readInto, send } from "./relay.ts";
+import { filled, readFailure, readInto, send } from "./endpoint_io.ts";
 import { errorResponse } from "./responses.ts";
 import { route, type RouteConfig } from "./route.ts";
 import { State } from "./state.ts";

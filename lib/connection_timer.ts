@@ -9,7 +9,7 @@
 import type { Config } from "./config.ts";
 import { ProxyError } from "./errors.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
-import { send } from "./relay.ts";
+import { send } from "./endpoint_io.ts";
 import { errorResponse } from "./responses.ts";
 import type { Deadline, DeadlineKind, Timers } from "./timers.ts";
 

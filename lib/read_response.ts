@@ -11,7 +11,7 @@ import { ProxyError } from "./errors.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
 import { interimHead } from "./http1/forward.ts";
 import type { RequestHead, ResponseHead, ResponseParser } from "./http1/parse.ts";
-import { filled, readFailure, readInto, send } from "./relay.ts";
+import { filled, readFailure, readInto, send } from "./endpoint_io.ts";
 
 /**
  * The response head the bytes buffered from `server` complete, consumed from

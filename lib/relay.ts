@@ -22,17 +22,6 @@ export interface BodySink {
   write(bytes: Uint8Array): void;
 }
 
-export {
-  fill,
-  filled,
-  readFailure,
-  readInto,
-  send,
-  writeFailure,
-  writeFrom,
-  wrote,
-} from "./endpoint_io.ts";
-
 /** Room kept before the data for a chunk-size line when re-chunking. */
 const CHUNK_RESERVE = 16;
 

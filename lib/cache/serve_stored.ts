@@ -12,7 +12,7 @@ import { parseHttpDate } from "../files/http_date.ts";
 import { contentRange, ifRangeAllows, parseRange, unsatisfiedRange } from "../files/ranges.ts";
 import { HeaderList } from "../http1/headers.ts";
 import { Cidr } from "../policy/address.ts";
-import { send } from "../relay.ts";
+import { send } from "../endpoint_io.ts";
 import { MAX_DELTA_SECONDS } from "./cache_control.ts";
 import { cachedHead, type CachedHeadOptions, headPrefix, headTail } from "./cached_head.ts";
 import { clientConditional } from "./decide.ts";

@@ -13,7 +13,7 @@
 import { ProxyError } from "../errors.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
 import { requestFraming } from "../http1/framing.ts";
-import { send } from "../relay.ts";
+import { send } from "../endpoint_io.ts";
 import { errorResponse } from "../responses.ts";
 import { evaluatePreconditions, makeEtag } from "./conditional.ts";
 import { fileResponseHead, redirectHead } from "./file_head.ts";

@@ -36,18 +36,15 @@ import {
   readResponseHead,
 } from "../read_response.ts";
 import {
-  type BodySink,
   filled,
   readFailure,
   readInto,
-  relayChunked,
-  relayLength,
-  relayResponseBody,
   send,
   writeFailure,
   writeFrom,
   wrote,
-} from "../relay.ts";
+} from "../endpoint_io.ts";
+import { type BodySink, relayChunked, relayLength, relayResponseBody } from "../relay.ts";
 import { CONNECT_ESTABLISHED } from "../responses.ts";
 import { State } from "../state.ts";
 import type { ResponseHook } from "./response_hook.ts";

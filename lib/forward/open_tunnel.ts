@@ -9,7 +9,8 @@
 
 import type { Endpoint } from "../exchange.ts";
 import type { ExchangeScope } from "../exchange_scope.ts";
-import { send, tunnel } from "../relay.ts";
+import { send } from "../endpoint_io.ts";
+import { tunnel } from "../relay.ts";
 
 /**
  * Takes the exchange to TUNNEL by `event` (`tunnel` from SEND_REQUEST,
