@@ -44,12 +44,10 @@ export const UPSTREAM_BUFFER_SIZE = 4 * 1024;
 export class ByteBuffer {
   /** The backing store. Replaced only by {@linkcode ByteBuffer.ensure}. */
   bytes: Uint8Array;
-  /** The last view {@linkcode ByteBuffer.free} made, the offset it starts at and its store. */
-  #free: Uint8Array | null = null;
-  #freeAt = -1;
-  #freeOf: Uint8Array | null = null;
   /** The last views {@linkcode ByteBuffer.view} made. */
   readonly #views = new ViewCache();
+  /** The last views {@linkcode ByteBuffer.free} made (kept apart: they alternate with `view`'s). */
+  readonly #frees = new ViewCache();
   /** Offset of the first unread byte. */
   start: number;
   /** Offset one past the last unread byte. */
@@ -95,9 +93,8 @@ export class ByteBuffer {
 
   /** Drops the views of a store just replaced (they would keep it alive). */
   #forget(): void {
-    this.#free = null;
-    this.#freeOf = null;
     this.#views.clear();
+    this.#frees.clear();
   }
 
   /**
@@ -108,11 +105,7 @@ export class ByteBuffer {
     if (this.end === this.bytes.length && this.start > this.headroom) this.compact();
     // the same view while the free space starts at the same place of the same
     // store: an emptied buffer reads at its start again, one view serves them all
-    const view = this.#free;
-    if (view !== null && this.#freeAt === this.end && this.#freeOf === this.bytes) return view;
-    this.#freeAt = this.end;
-    this.#freeOf = this.bytes;
-    return this.#free = this.bytes.subarray(this.end);
+    return this.#frees.get(this.bytes, this.end, this.bytes.length);
   }
 
   /** Marks `n` bytes of the free space as written (after a read into {@linkcode free}). */

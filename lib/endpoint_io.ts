@@ -1,11 +1,10 @@
 /**
  * One read into an endpoint's buffer, one whole write from bytes, with the
  * bookkeeping of each (the exchange's byte counters, a small buffer's growth,
- * socket errors as {@linkcode ProxyError}s naming the side). The hot path's
- * async callers await the runtime's own promise ({@linkcode readInto},
- * {@linkcode writeFrom}) and book what came ({@linkcode filled},
- * {@linkcode wrote}); {@linkcode fill} and {@linkcode send} are the two steps
- * with a chained promise, for everyone else.
+ * socket errors as {@linkcode ProxyError}s naming the side). The async
+ * readers of heads await the runtime's own promise ({@linkcode readInto}) and
+ * book what came ({@linkcode filled}); {@linkcode fill} is the two with a
+ * chained promise, for everyone else.
  *
  * @module
  */
@@ -99,62 +98,42 @@ export function filled(ep: Endpoint, ex: Exchange, n: number): number {
   return n;
 }
 
-/**
- * Starts writing `bytes` to `ep` and answers the runtime's own promise of the
- * bytes written (possibly fewer), for an async caller to await and book with
- * {@linkcode wrote}: no promise chained in between. A rejection is the
- * runtime's error: {@linkcode writeFailure} names the side.
- */
-export function writeFrom(ep: Endpoint, bytes: Uint8Array, ex: Exchange): Promise<number> {
-  if (ep.side === "upstream") ex.serverToWrite += bytes.length;
-  try {
-    return ep.conn.write(bytes);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-/** The error a failed {@linkcode writeFrom} stands for: a {@linkcode ProxyError} naming the side. */
-export function writeFailure(ep: Endpoint, err: unknown): ProxyError {
-  return lost(ep, "failed while writing", err);
-}
-
-/**
- * Books `n` bytes of `bytes` written by {@linkcode writeFrom}; answers null
- * when all of it went, else the promise of the rest.
- */
-export function wrote(
-  ep: Endpoint,
-  bytes: Uint8Array,
-  n: number,
-  ex: Exchange,
-): Promise<void> | null {
+/** Books `n` bytes written to `ep` in the exchange's counters. */
+function booked(ep: Endpoint, ex: Exchange, n: number): void {
   if (ep.side === "upstream") ex.serverWritten += n;
   else ex.clientWritten += n;
-  return n < bytes.length ? sendRest(ep, bytes, n, ex) : null;
 }
 
-/** Writes all of `bytes` to `ep` ({@linkcode writeFrom}, then {@linkcode wrote}). */
+/** Writes all of `bytes` to `ep`. */
 export function send(ep: Endpoint, bytes: Uint8Array, ex: Exchange): Promise<void> {
+  if (ep.side === "upstream") ex.serverToWrite += bytes.length;
   if (bytes.length === 0) return Promise.resolve();
-  return writeFrom(ep, bytes, ex).then(
-    (n) => wrote(ep, bytes, n, ex) ?? undefined,
-    (err) => Promise.reject(writeFailure(ep, err)),
+  let write: Promise<number>;
+  try {
+    write = ep.conn.write(bytes);
+  } catch (err) {
+    return Promise.reject(lost(ep, "failed while writing", err));
+  }
+  // no async frame: the hot path's writes cost one reaction each
+  return write.then(
+    (n) => {
+      booked(ep, ex, n);
+      return n < bytes.length ? sendRest(ep, bytes, n, ex) : undefined;
+    },
+    (err) => Promise.reject(lost(ep, "failed while writing", err)),
   );
 }
 
 /** The rest of `send`, after a short write of `off` bytes. */
 async function sendRest(ep: Endpoint, bytes: Uint8Array, off: number, ex: Exchange): Promise<void> {
-  const up = ep.side === "upstream";
   while (off < bytes.length) {
     let n: number;
     try {
       n = await ep.conn.write(bytes.subarray(off));
     } catch (err) {
-      throw writeFailure(ep, err);
+      throw lost(ep, "failed while writing", err);
     }
     off += n;
-    if (up) ex.serverWritten += n;
-    else ex.clientWritten += n;
+    booked(ep, ex, n);
   }
 }

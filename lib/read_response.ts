@@ -1,8 +1,6 @@
 /**
  * Reading an origin's response head: interim (1xx) responses are relayed to
- * HTTP/1.1 clients as they come, the final head is returned. The pieces are
- * exported for the forwarder's hot path, which reads a final head inline
- * (one async frame less per exchange) and comes here only for a 1xx.
+ * HTTP/1.1 clients as they come, the final head is returned.
  *
  * @module
  */
@@ -17,7 +15,7 @@ import { filled, readFailure, readInto, send } from "./endpoint_io.ts";
  * The response head the bytes buffered from `server` complete, consumed from
  * the buffer, or null (the parser keeps its place; reset it before a head).
  */
-export function bufferedResponseHead(
+function bufferedResponseHead(
   server: Endpoint,
   parser: ResponseParser,
 ): ResponseHead | null {
@@ -29,7 +27,7 @@ export function bufferedResponseHead(
 }
 
 /** The error for an origin that closed before a response head was complete. */
-export function closedBeforeHead(server: Endpoint, ex: Exchange): ProxyError {
+function closedBeforeHead(server: Endpoint, ex: Exchange): ProxyError {
   return new ProxyError(
     502,
     "upstream-closed",
@@ -39,17 +37,11 @@ export function closedBeforeHead(server: Endpoint, ex: Exchange): ProxyError {
   );
 }
 
-/** Whether `head` ends the wait: a final status, or a 101 when `upgrading`. */
-export function isFinalHead(head: ResponseHead, upgrading: boolean): boolean {
-  return head.status >= 200 || (head.status === 101 && upgrading);
-}
-
 /**
  * Reads from `server` until a final response head is complete; each 1xx is
  * relayed to `client` (HTTP/1.1 clients only) and recorded as an "interim"
  * transition. A 101 is the final head when `upgrading` (the request asked for
- * an upgrade sluice carries); otherwise it is refused (502). `first` is a
- * head already read (an interim one the caller met), if any.
+ * an upgrade sluice carries); otherwise it is refused (502).
  */
 export async function readResponseHead(
   server: Endpoint,
@@ -59,24 +51,21 @@ export async function readResponseHead(
   ex: Exchange,
   viaName: string,
   upgrading = false,
-  first: ResponseHead | null = null,
 ): Promise<ResponseHead> {
-  let head = first;
   for (;;) {
-    if (head === null) {
-      parser.reset();
-      while ((head = bufferedResponseHead(server, parser)) === null) {
-        let n: number;
-        try {
-          // the read op's own promise, booked here: no promise chained in between
-          n = await readInto(server);
-        } catch (err) {
-          throw readFailure(server, err);
-        }
-        if (filled(server, ex, n) === 0) throw closedBeforeHead(server, ex);
+    parser.reset();
+    let head: ResponseHead | null;
+    while ((head = bufferedResponseHead(server, parser)) === null) {
+      let n: number;
+      try {
+        // the read op's own promise, booked here: no promise chained in between
+        n = await readInto(server);
+      } catch (err) {
+        throw readFailure(server, err);
       }
+      if (filled(server, ex, n) === 0) throw closedBeforeHead(server, ex);
     }
-    if (isFinalHead(head, upgrading)) return head;
+    if (head.status >= 200 || (head.status === 101 && upgrading)) return head;
     if (head.status === 101) {
       throw new ProxyError(
         502,
@@ -86,6 +75,5 @@ export async function readResponseHead(
     }
     if (req.minor === 1) await send(client, interimHead(head, viaName), ex);
     ex.transition("interim");
-    head = null;
   }
 }

@@ -1,18 +1,9 @@
-/** lib/endpoint_io.ts: one read into an endpoint's buffer, one whole write, and their halves. */
+/** lib/endpoint_io.ts: one read into an endpoint's buffer (and its halves), one whole write. */
 
 import assert from "node:assert/strict";
 import { Exchange } from "../lib/exchange.ts";
 import { ProxyError } from "../lib/errors.ts";
-import {
-  fill,
-  filled,
-  readFailure,
-  readInto,
-  send,
-  writeFailure,
-  writeFrom,
-  wrote,
-} from "../lib/endpoint_io.ts";
+import { fill, filled, readFailure, readInto, send } from "../lib/endpoint_io.ts";
 import { b, bufText, endpoint, preload, rejectsProxy } from "./relay_helpers.ts";
 
 // ---------------------------------------------------------------------------
@@ -226,35 +217,20 @@ Deno.test("send: a client write error is 400 client-closed", async () => {
   assert.equal(ex.clientWritten, 0);
 });
 
-Deno.test("writeFrom + wrote: the runtime's promise, booked by the caller; a short write leaves the rest to a promise", async () => {
+Deno.test("send: a short write's rest follows; client bytes are not upstream bytes; a first write's error names the side", async () => {
   const ex = new Exchange(1);
   const [ep, conn] = endpoint("upstream", { maxWrite: 4 });
-  const bytes = b("0123456789");
-  const n = await writeFrom(ep, bytes, ex);
-  assert.equal(n, 4);
-  assert.equal(ex.serverToWrite, 10);
-  assert.equal(ex.serverWritten, 0, "nothing booked until wrote");
-  const rest = wrote(ep, bytes, n, ex);
-  assert.ok(rest !== null);
-  await rest;
+  await send(ep, b("0123456789"), ex);
   assert.equal(conn.writtenText, "0123456789");
+  assert.equal(ex.serverToWrite, 10);
   assert.equal(ex.serverWritten, 10);
   const [client] = endpoint("client");
-  const all = b("ab");
-  assert.equal(
-    wrote(client, all, await writeFrom(client, all, ex), ex),
-    null,
-    "all went: nothing more",
-  );
+  await send(client, b("ab"), ex);
   assert.equal(ex.clientWritten, 2);
   assert.equal(ex.serverToWrite, 10, "client bytes are not upstream bytes");
-});
-
-Deno.test("writeFailure: a write error names the side", async () => {
-  const ex = new Exchange(1);
   const cause = new Deno.errors.BrokenPipe("pipe");
   const [up] = endpoint("upstream", { writeError: cause });
-  const err = await writeFrom(up, b("x"), ex).catch((e) => writeFailure(up, e));
+  const err = await send(up, b("x"), ex).catch((e) => e);
   assert.ok(err instanceof ProxyError);
   assert.equal(err.status, 502);
   assert.equal(err.reason, "upstream-closed");

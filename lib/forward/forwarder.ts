@@ -29,21 +29,8 @@ import { openTunnel } from "./open_tunnel.ts";
 import { connectViaParent } from "./parent_connect.ts";
 import type { Target } from "../http1/target.ts";
 import { logger } from "../log.ts";
-import {
-  bufferedResponseHead,
-  closedBeforeHead,
-  isFinalHead,
-  readResponseHead,
-} from "../read_response.ts";
-import {
-  filled,
-  readFailure,
-  readInto,
-  send,
-  writeFailure,
-  writeFrom,
-  wrote,
-} from "../endpoint_io.ts";
+import { readResponseHead } from "../read_response.ts";
+import { send } from "../endpoint_io.ts";
 import { type BodySink, relayChunked, relayLength, relayResponseBody } from "../relay.ts";
 import { CONNECT_ESTABLISHED } from "../responses.ts";
 import { State } from "../state.ts";
@@ -126,28 +113,17 @@ export class Forwarder {
     this.#pump = null;
     let res: ResponseHead;
     try {
-      // the write op's own promise, booked here: no promise chained in between
-      let n: number;
-      try {
-        n = await writeFrom(this.#server, head, scope.ex);
-      } catch (err) {
-        throw writeFailure(this.#server, err);
-      }
-      const rest = wrote(this.#server, head, n, scope.ex);
-      if (rest !== null) await rest;
+      await send(this.#server, head, scope.ex);
       this.#sent(scope, framing);
-      // READ_RESPONSE, inline (read_response.ts's loop, one async frame less)
-      this.#responses.reset();
-      let got: ResponseHead | null;
-      while ((got = bufferedResponseHead(this.#server, this.#responses)) === null) {
-        try {
-          n = await readInto(this.#server);
-        } catch (err) {
-          throw readFailure(this.#server, err);
-        }
-        if (filled(this.#server, scope.ex, n) === 0) throw closedBeforeHead(this.#server, scope.ex);
-      }
-      res = isFinalHead(got, upgrade !== null) ? got : await this.#interim(scope, got, upgrade);
+      res = await readResponseHead(
+        this.#server,
+        scope.client,
+        this.#responses,
+        scope.req,
+        scope.ex,
+        this.#via,
+        upgrade !== null,
+      );
     } catch (err) {
       res = await this.#retry(scope, target, head, framing, upgrade, err);
     }
@@ -273,24 +249,6 @@ export class Forwarder {
         asProxyError,
       );
     } else scope.timer.arm("first-byte");
-  }
-
-  /** The origin sent a 1xx first: relayed (or refused), then the rest of the wait. */
-  #interim(
-    scope: ExchangeScope,
-    first: ResponseHead,
-    upgrade: string | null,
-  ): Promise<ResponseHead> {
-    return readResponseHead(
-      this.#server,
-      scope.client,
-      this.#responses,
-      scope.req,
-      scope.ex,
-      this.#via,
-      upgrade !== null,
-      first,
-    );
   }
 
   /**

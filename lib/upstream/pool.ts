@@ -96,10 +96,9 @@ export class UpstreamPool {
     if (list !== undefined && list.length >= this.#opts.maxPerOrigin) return false;
     if (this.#size >= this.#opts.maxTotal) this.#evictOldest();
     buf.clear();
-    // anything that completes the read while idle (FIN, reset, stray bytes) ends it
-    // (settles after `p` is made: a read's reaction never runs synchronously)
-    // The taker awaits the read itself, not a promise chained on it (one
-    // reaction less on every reused connection); the watch is a second reaction.
+    // anything that completes the read while idle (FIN, reset, stray bytes) ends
+    // it; the taker awaits the read itself, not a promise chained on it (one
+    // reaction less on every reused connection): the watch is a second reaction
     const read = readSome(conn, buf.free());
     const p: Pooled = { conn, buf, pending: read, since: this.#timers.now(), idle: true };
     const settled = () => {
