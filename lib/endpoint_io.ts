@@ -12,7 +12,7 @@
 import { type ByteBuffer, DEFAULT_BUFFER_SIZE as MAX_BUFFER_SIZE } from "./buffer.ts";
 import { ProxyError } from "./errors.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
-import { readSome } from "./socket_read.ts";
+import { readSome, writeSome } from "./socket_ops.ts";
 
 /** The error for `ep`'s connection that `what` (failed, closed early): 400 client-closed or 502 upstream-closed. */
 export function lost(ep: Endpoint, what: string, cause?: unknown): ProxyError {
@@ -110,7 +110,7 @@ export function send(ep: Endpoint, bytes: Uint8Array, ex: Exchange): Promise<voi
   if (bytes.length === 0) return Promise.resolve();
   let write: Promise<number>;
   try {
-    write = ep.conn.write(bytes);
+    write = writeSome(ep.conn, bytes);
   } catch (err) {
     return Promise.reject(lost(ep, "failed while writing", err));
   }
@@ -129,7 +129,7 @@ async function sendRest(ep: Endpoint, bytes: Uint8Array, off: number, ex: Exchan
   while (off < bytes.length) {
     let n: number;
     try {
-      n = await ep.conn.write(bytes.subarray(off));
+      n = await writeSome(ep.conn, bytes.subarray(off));
     } catch (err) {
       throw lost(ep, "failed while writing", err);
     }

@@ -11,7 +11,7 @@ import { fill, lost, send } from "./endpoint_io.ts";
 import type { Endpoint, Exchange } from "./exchange.ts";
 import { type ChunkedDecoder, CRLF, LAST_CHUNK, writeChunkSize } from "./http1/chunked.ts";
 import type { BodyMode } from "./http1/forward.ts";
-import { readSome } from "./socket_read.ts";
+import { readSome } from "./socket_ops.ts";
 
 /**
  * Receives each body window as it is relayed, after it went to the client

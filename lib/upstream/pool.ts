@@ -12,7 +12,7 @@
 import type { ByteBuffer } from "../buffer.ts";
 import type { Duplex } from "../exchange.ts";
 import type { Deadline, Timers } from "../timers.ts";
-import { readSome } from "../socket_read.ts";
+import { readSome } from "../socket_ops.ts";
 
 /** Pool limits. */
 export interface PoolOptions {
