@@ -55,7 +55,7 @@ export class Endpoint {
    * the next read takes its result instead of starting another.
    */
   pending: Promise<number> | null = null;
-  /** The free space the read in flight was given (relay.ts `readInto`), in bytes. */
+  /** The free space the read in flight was given (endpoint_io.ts `readInto`), in bytes. */
   room = 0;
 
   /** Creates an endpoint. */

@@ -115,15 +115,7 @@ export class Forwarder {
     try {
       await send(this.#server, head, scope.ex);
       this.#sent(scope, framing);
-      res = await readResponseHead(
-        this.#server,
-        scope.client,
-        this.#responses,
-        scope.req,
-        scope.ex,
-        this.#via,
-        upgrade !== null,
-      );
+      res = await this.#responseHead(scope, upgrade);
     } catch (err) {
       res = await this.#retry(scope, target, head, framing, upgrade, err);
     }
@@ -278,12 +270,21 @@ export class Forwarder {
     this.#pump = null;
     await send(this.#server, head, ex);
     this.#sent(scope, framing);
-    return await readResponseHead(
+    return await this.#responseHead(scope, upgrade);
+  }
+
+  /**
+   * The origin's final response head on the upstream connection (1xx relayed
+   * to the client on the way). Not async: the caller awaits the reader's own
+   * promise, no frame in between.
+   */
+  #responseHead(scope: ExchangeScope, upgrade: string | null): Promise<ResponseHead> {
+    return readResponseHead(
       this.#server,
       scope.client,
       this.#responses,
-      req,
-      ex,
+      scope.req,
+      scope.ex,
       this.#via,
       upgrade !== null,
     );
